@@ -1,0 +1,65 @@
+// cuBLAS GEMM behind the row-major interface of cuda/blas.hpp. A row-major [M, N] matrix
+// is a column-major [N, M] one, so C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T
+// with the operands swapped; no data moves.
+#include <atomic>
+#include <mutex>
+
+#include "check.cuh"
+#include "patchnet/cuda/blas.hpp"
+
+namespace patchnet::cuda {
+namespace {
+
+std::atomic<bool> g_allow_tf32{false};
+
+cublasHandle_t handle_for(int device) {
+  static std::mutex mu;
+  static cublasHandle_t handles[64] = {};
+  PN_CHECK(device >= 0 && device < 64, "cuda::gemm: device index ", device, " out of range");
+  std::lock_guard<std::mutex> lock(mu);
+  if (!handles[device]) {
+    PN_CUDA_CHECK(cudaSetDevice(device));
+    PN_CUBLAS_CHECK(cublasCreate(&handles[device]));
+  }
+  return handles[device];
+}
+
+cublasStatus_t gemm_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                         const float* alpha, const float* a, int lda, const float* b, int ldb, const float* beta,
+                         float* c, int ldc) {
+  return cublasSgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+cublasStatus_t gemm_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                         const double* alpha, const double* a, int lda, const double* b, int ldb, const double* beta,
+                         double* c, int ldc) {
+  return cublasDgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace
+
+void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
+bool allow_tf32() { return g_allow_tf32; }
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+          int64_t ldb, T beta, T* C, int64_t ldc, int device, Stream s) {
+  if (M == 0 || N == 0) return;
+  const int64_t kMax = 2147483647;
+  PN_CHECK(M <= kMax && N <= kMax && K <= kMax && lda <= kMax && ldb <= kMax && ldc <= kMax,
+           "cuda::gemm: a dimension above 2^31-1 (M ", M, ", N ", N, ", K ", K, ")");
+  cublasHandle_t h = handle_for(device);
+  PN_CUDA_CHECK(cudaSetDevice(device));
+  PN_CUBLAS_CHECK(cublasSetStream(h, detail::stream_of(s.handle)));
+  PN_CUBLAS_CHECK(cublasSetMathMode(h, g_allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+  const cublasOperation_t opb = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t opa = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+  PN_CUBLAS_CHECK(gemm_call(h, opb, opa, static_cast<int>(N), static_cast<int>(M), static_cast<int>(K), &alpha, B,
+                            static_cast<int>(ldb), A, static_cast<int>(lda), &beta, C, static_cast<int>(ldc)));
+}
+
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+                          float, float*, int64_t, int, Stream);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
+                           int64_t, double, double*, int64_t, int, Stream);
+
+}  // namespace patchnet::cuda

@@ -1,0 +1,70 @@
+// Storage: one owned, typed buffer on one device. Tensors share it through shared_ptr,
+// so views and copies of a Tensor handle alias the same memory.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "patchnet/core/device.hpp"
+#include "patchnet/core/error.hpp"
+#include "patchnet/cuda/runtime.hpp"
+
+namespace patchnet {
+
+// When set, new storage is filled with 0xFF bytes (NaN for floats) instead of being left
+// uninitialised, so a kernel that misses an output element shows it. Tests turn it on.
+inline bool& poison_new_storage() {
+  static bool on = false;
+  return on;
+}
+
+template <class T>
+class Storage {
+ public:
+  // Host buffers are 64-byte aligned so Eigen and AVX-512 loads see aligned rows.
+  static constexpr std::size_t kAlign = 64;
+
+  // Uninitialised storage for n elements on the device.
+  static std::shared_ptr<Storage> allocate(std::size_t n, Device device) {
+    auto s = std::shared_ptr<Storage>(new Storage());
+    s->n_ = n;
+    s->device_ = device;
+    const std::size_t bytes = (n ? n : 1) * sizeof(T);
+    if (device.is_cpu()) {
+      s->ptr_ = static_cast<T*>(::operator new(bytes, std::align_val_t(kAlign)));
+      if (poison_new_storage()) std::memset(s->ptr_, 0xFF, bytes);
+    } else {
+      PN_CUDA("Storage::allocate", s->ptr_ = static_cast<T*>(cuda::device_malloc(bytes, device.index)));
+      if (poison_new_storage()) PN_CUDA("Storage::allocate", cuda::memset_bytes(s->ptr_, 0xFF, bytes, device.index));
+    }
+    return s;
+  }
+
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  ~Storage() {
+    if (!ptr_) return;
+    if (device_.is_cpu()) {
+      ::operator delete(ptr_, std::align_val_t(kAlign));
+    } else {
+#ifdef PATCHNET_WITH_CUDA
+      cuda::device_free(ptr_, device_.index);
+#endif
+    }
+  }
+
+  T* data() const { return ptr_; }
+  std::size_t size() const { return n_; }
+  std::size_t bytes() const { return n_ * sizeof(T); }
+  Device device() const { return device_; }
+
+ private:
+  Storage() = default;
+  T* ptr_ = nullptr;
+  std::size_t n_ = 0;
+  Device device_;
+};
+
+}  // namespace patchnet

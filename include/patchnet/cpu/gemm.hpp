@@ -1,0 +1,33 @@
+// The one CPU matrix product: C = alpha * op(A) op(B) + beta * C on row-major matrices
+// with leading dimensions, through Eigen (blocked, vectorised, and multithreaded when
+// OpenMP is on). Linear layers, pointwise and im2col convolutions all land here.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+
+namespace patchnet::cpu {
+
+// op(A) is [M, K]: A is stored [M, K] (lda >= K) or, with trans_a, [K, M] (lda >= M).
+// op(B) is [K, N]: B is stored [K, N] (ldb >= N) or, with trans_b, [N, K] (ldb >= K).
+// C is [M, N] (ldc >= N). beta == 0 ignores C's old contents (NaN included).
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+          const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using CMap = Eigen::Map<const Mat, Eigen::Unaligned, Eigen::OuterStride<>>;
+  using MMap = Eigen::Map<Mat, Eigen::Unaligned, Eigen::OuterStride<>>;
+  MMap c(C, M, N, Eigen::OuterStride<>(ldc));
+  if (M == 0 || N == 0) return;
+  if (beta == T(0)) c.setZero();
+  else if (beta != T(1)) c *= beta;
+  if (K == 0) return;
+  const CMap a(A, trans_a ? K : M, trans_a ? M : K, Eigen::OuterStride<>(lda));
+  const CMap b(B, trans_b ? N : K, trans_b ? K : N, Eigen::OuterStride<>(ldb));
+  if (!trans_a && !trans_b) c.noalias() += alpha * a * b;
+  else if (trans_a && !trans_b) c.noalias() += alpha * a.transpose() * b;
+  else if (!trans_a && trans_b) c.noalias() += alpha * a * b.transpose();
+  else c.noalias() += alpha * a.transpose() * b.transpose();
+}
+
+}  // namespace patchnet::cpu

@@ -1,0 +1,91 @@
+// CPU kernel of sum over a set of axes of a packed tensor. Axes are grouped into runs of
+// kept and reduced dimensions: [kept | reduced] sums rows, [reduced | kept] sums columns
+// (the bias-gradient case over N*H*W), anything else goes through a general loop.
+// Accumulation is in double.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "patchnet/core/shape.hpp"
+#include "patchnet/cpu/parallel.hpp"
+
+namespace patchnet::cpu {
+
+template <class T>
+void sum_axes(const T* x, const Shape& shape, const std::array<bool, kMaxDims>& reduce, T* out) {
+  // Merge neighbouring dimensions of the same kind.
+  std::vector<int64_t> size;
+  std::vector<bool> red;
+  for (int i = 0; i < shape.rank(); ++i) {
+    if (shape[i] == 1) continue;
+    if (!size.empty() && red.back() == reduce[i]) {
+      size.back() *= shape[i];
+    } else {
+      size.push_back(shape[i]);
+      red.push_back(reduce[i]);
+    }
+  }
+  int64_t kept = 1;
+  for (size_t i = 0; i < size.size(); ++i)
+    if (!red[i]) kept *= size[i];
+  if (shape.numel() == 0) {
+    for (int64_t j = 0; j < kept; ++j) out[j] = T(0);
+    return;
+  }
+  if (size.empty() || (size.size() == 1 && !red[0])) {  // nothing to reduce
+    for (int64_t j = 0; j < kept; ++j) out[j] = x[j];
+    return;
+  }
+  if (size.size() == 1 || (size.size() == 2 && !red[0])) {  // [kept | reduced] or all reduced
+    const int64_t rows = size.size() == 1 ? 1 : size[0], n = size.back();
+    parallel_for(0, rows, std::max<int64_t>(1, (1 << 15) / n), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        double acc = 0;
+        const T* p = x + r * n;
+        for (int64_t i = 0; i < n; ++i) acc += p[i];
+        out[r] = static_cast<T>(acc);
+      }
+    });
+    return;
+  }
+  if (size.size() == 2) {  // [reduced | kept]
+    const int64_t rows = size[0], n = size[1];
+    parallel_for(0, n, 256, [&](int64_t lo, int64_t hi) {
+      std::vector<double> acc(static_cast<size_t>(hi - lo), 0.0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* p = x + r * n;
+        for (int64_t j = lo; j < hi; ++j) acc[static_cast<size_t>(j - lo)] += p[j];
+      }
+      for (int64_t j = lo; j < hi; ++j) out[j] = static_cast<T>(acc[static_cast<size_t>(j - lo)]);
+    });
+    return;
+  }
+  // General: walk the input, adding each element into its output slot.
+  const int r = static_cast<int>(size.size());
+  std::vector<int64_t> ostride(size.size(), 0);
+  int64_t acc_stride = 1;
+  for (int i = r - 1; i >= 0; --i) {
+    if (red[static_cast<size_t>(i)]) continue;
+    ostride[static_cast<size_t>(i)] = acc_stride;
+    acc_stride *= size[static_cast<size_t>(i)];
+  }
+  std::vector<double> acc(static_cast<size_t>(kept), 0.0);
+  std::vector<int64_t> idx(size.size(), 0);
+  int64_t o = 0;
+  const int64_t total = shape.numel();
+  for (int64_t i = 0; i < total; ++i) {
+    acc[static_cast<size_t>(o)] += x[i];
+    for (int d = r - 1; d >= 0; --d) {
+      const size_t k = static_cast<size_t>(d);
+      o += ostride[k];
+      if (++idx[k] < size[k]) break;
+      o -= ostride[k] * size[k];
+      idx[k] = 0;
+    }
+  }
+  for (int64_t j = 0; j < kept; ++j) out[j] = static_cast<T>(acc[static_cast<size_t>(j)]);
+}
+
+}  // namespace patchnet::cpu
