@@ -1,4 +1,5 @@
 // Op table: matmul and linear.
+#include "patchnet/ops/matmul.hpp"
 #include "support/op_cases.hpp"
 
 using namespace patchnet;

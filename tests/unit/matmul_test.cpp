@@ -1,4 +1,5 @@
 // matmul and linear: forward against plain loops, and errors.
+#include "patchnet/ops/matmul.hpp"
 #include "support/test_util.hpp"
 
 using namespace patchnet;

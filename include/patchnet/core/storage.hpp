@@ -7,6 +7,7 @@
 #include <memory>
 #include <new>
 
+#include "patchnet/core/allocator.hpp"
 #include "patchnet/core/device.hpp"
 #include "patchnet/core/error.hpp"
 #include "patchnet/cuda/runtime.hpp"
@@ -23,9 +24,6 @@ inline bool& poison_new_storage() {
 template <class T>
 class Storage {
  public:
-  // Host buffers are 64-byte aligned so Eigen and AVX-512 loads see aligned rows.
-  static constexpr std::size_t kAlign = 64;
-
   // Uninitialised storage for n elements on the device.
   static std::shared_ptr<Storage> allocate(std::size_t n, Device device) {
     auto s = std::shared_ptr<Storage>(new Storage());
@@ -33,7 +31,7 @@ class Storage {
     s->device_ = device;
     const std::size_t bytes = (n ? n : 1) * sizeof(T);
     if (device.is_cpu()) {
-      s->ptr_ = static_cast<T*>(::operator new(bytes, std::align_val_t(kAlign)));
+      s->ptr_ = static_cast<T*>(host_alloc(bytes));  // 64-byte aligned at least
       if (poison_new_storage()) std::memset(s->ptr_, 0xFF, bytes);
     } else {
       PN_CUDA("Storage::allocate", s->ptr_ = static_cast<T*>(cuda::device_malloc(bytes, device.index)));
@@ -47,7 +45,7 @@ class Storage {
   ~Storage() {
     if (!ptr_) return;
     if (device_.is_cpu()) {
-      ::operator delete(ptr_, std::align_val_t(kAlign));
+      host_free(ptr_, (n_ ? n_ : 1) * sizeof(T));
     } else {
 #ifdef PATCHNET_WITH_CUDA
       cuda::device_free(ptr_, device_.index);

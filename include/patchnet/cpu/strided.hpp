@@ -60,10 +60,7 @@ void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, Row
   for (int k = 0; k < N; ++k) steps[k] = L.strides[k][last];
   int64_t rows = 1;
   for (int i = 0; i < last; ++i) rows *= L.shape[i];
-  const int64_t row_grain = std::max<int64_t>(1, grain / std::max<int64_t>(n, 1));
-  parallel_for(0, rows, row_grain, [&](int64_t lo, int64_t hi) {
-    std::array<int64_t, kMaxDims> idx{};
-    int64_t r = lo;
+  auto row_offsets = [&](int64_t r, std::array<int64_t, kMaxDims>& idx) {
     for (int i = last - 1; i >= 0; --i) {
       idx[i] = r % L.shape[i];
       r /= L.shape[i];
@@ -71,6 +68,27 @@ void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, Row
     std::array<int64_t, N> off{};
     for (int k = 0; k < N; ++k)
       for (int i = 0; i < last; ++i) off[k] += idx[i] * L.strides[k][i];
+    return off;
+  };
+  // Few long rows (a packed tensor is one row): split rows into pieces across threads.
+  const int64_t threads = max_threads();
+  if (rows < threads && n >= 2 * grain) {
+    const int64_t pieces = std::min<int64_t>((n + grain - 1) / grain, threads);
+    parallel_for(0, rows * pieces, 1, [&](int64_t lo, int64_t hi) {
+      std::array<int64_t, kMaxDims> idx{};
+      for (int64_t u = lo; u < hi; ++u) {
+        const int64_t p = u % pieces, begin = n * p / pieces, end = n * (p + 1) / pieces;
+        std::array<int64_t, N> off = row_offsets(u / pieces, idx);
+        for (int k = 0; k < N; ++k) off[k] += begin * steps[k];
+        row(off, end - begin, steps);
+      }
+    });
+    return;
+  }
+  const int64_t row_grain = std::max<int64_t>(1, grain / std::max<int64_t>(n, 1));
+  parallel_for(0, rows, row_grain, [&](int64_t lo, int64_t hi) {
+    std::array<int64_t, kMaxDims> idx{};
+    std::array<int64_t, N> off = row_offsets(lo, idx);
     for (int64_t q = lo; q < hi; ++q) {
       row(off, n, steps);
       for (int i = last - 1; i >= 0; --i) {  // odometer step to the next row

@@ -1,0 +1,75 @@
+// Window geometry shared by convolution, pooling and involution: sizes as (h, w) pairs,
+// padding modes, and the output size and padding of a sliding window over NHWC input.
+//
+// "same" follows TensorFlow: out = ceil(in / S), total padding max((out-1)*S + K - in, 0),
+// split with the odd pixel at the bottom / right. "valid" pads nothing:
+// out = (in - K) / S + 1, which needs K <= in.
+#pragma once
+
+#include <cstdint>
+
+#include "patchnet/core/error.hpp"
+#include "patchnet/core/shape.hpp"
+
+namespace patchnet {
+
+// A height/width pair; an int converts to a square one, so options read {.stride = 2}.
+struct Hw {
+  int64_t h = 1, w = 1;
+  constexpr Hw() = default;
+  constexpr Hw(int64_t s) : h(s), w(s) {}  // NOLINT(google-explicit-constructor)
+  constexpr Hw(int64_t h_, int64_t w_) : h(h_), w(w_) {}
+  friend constexpr bool operator==(Hw a, Hw b) { return a.h == b.h && a.w == b.w; }
+};
+
+enum class Padding { Valid, Same, Explicit };
+
+struct Pad2d {
+  int64_t top = 0, bottom = 0, left = 0, right = 0;
+};
+
+// Geometry of a K x K window with stride S over an NHWC input.
+struct Window2d {
+  int64_t N = 0, H = 0, W = 0, C = 0;  // input
+  Hw kernel, stride;
+  Pad2d pad;
+  int64_t OH = 0, OW = 0;  // output
+};
+
+inline Pad2d same_padding(int64_t H, int64_t W, Hw k, Hw s) {
+  const int64_t oh = (H + s.h - 1) / s.h, ow = (W + s.w - 1) / s.w;
+  const int64_t ph = std::max<int64_t>((oh - 1) * s.h + k.h - H, 0);
+  const int64_t pw = std::max<int64_t>((ow - 1) * s.w + k.w - W, 0);
+  return {ph / 2, ph - ph / 2, pw / 2, pw - pw / 2};
+}
+
+// Checks an NHWC input against a window and computes the output size. `explicit_pad` is
+// used with Padding::Explicit. Errors name the op and the shapes.
+inline Window2d window2d(const char* op, const Shape& x, Hw kernel, Hw stride, Padding padding,
+                         Pad2d explicit_pad = {}) {
+  PN_CHECK(x.rank() == 4, op, ": input ", x, " must be NHWC (rank 4)");
+  PN_CHECK(kernel.h > 0 && kernel.w > 0, op, ": kernel size ", kernel.h, "x", kernel.w, " must be positive");
+  PN_CHECK(stride.h > 0 && stride.w > 0, op, ": stride ", stride.h, "x", stride.w, " must be positive");
+  Window2d g;
+  g.N = x[0];
+  g.H = x[1];
+  g.W = x[2];
+  g.C = x[3];
+  g.kernel = kernel;
+  g.stride = stride;
+  if (padding == Padding::Same) {
+    g.pad = same_padding(g.H, g.W, kernel, stride);
+  } else if (padding == Padding::Explicit) {
+    PN_CHECK(explicit_pad.top >= 0 && explicit_pad.bottom >= 0 && explicit_pad.left >= 0 && explicit_pad.right >= 0,
+             op, ": negative padding");
+    g.pad = explicit_pad;
+  }
+  const int64_t ph = g.H + g.pad.top + g.pad.bottom, pw = g.W + g.pad.left + g.pad.right;
+  PN_CHECK(kernel.h <= ph && kernel.w <= pw, op, ": kernel ", kernel.h, "x", kernel.w, " is larger than the ",
+           padding == Padding::Valid ? "\"valid\" " : "padded ", "input ", ph, "x", pw, " (input shape ", x, ")");
+  g.OH = (ph - kernel.h) / stride.h + 1;
+  g.OW = (pw - kernel.w) / stride.w + 1;
+  return g;
+}
+
+}  // namespace patchnet
