@@ -75,17 +75,21 @@ Tensor<T> randn(const Shape& shape, Generator& gen, double mean = 0.0, double st
   });
 }
 
-// Normal(mean, std) redrawn until within 2 std of the mean (Keras TruncatedNormal and
-// timm's trunc_normal_ with its default bounds of +-2 std).
+// Normal(mean, std) redrawn until within [lo, hi] standard deviations of the mean. The
+// default +-2 is Keras' TruncatedNormal; timm's trunc_normal_ bounds are absolute values
+// (nn/init.hpp converts).
 template <FloatingPoint T>
-Tensor<T> truncated_normal(const Shape& shape, Generator& gen, double mean = 0.0, double std = 1.0) {
+Tensor<T> truncated_normal(const Shape& shape, Generator& gen, double mean = 0.0, double std = 1.0, double lo = -2.0,
+                           double hi = 2.0) {
+  PN_CHECK(lo < hi && hi > -8.0 && lo < 8.0, "truncated_normal: bounds [", lo, ", ", hi,
+           "] (in standard deviations) leave too little mass to sample from");
   const uint64_t seed = gen.seed(), base = gen.reserve(math::philox_blocks(shape.numel(), 4));
   return detail::generate<T>(shape, [=](uint64_t i) {
     for (uint32_t attempt = 0;; ++attempt) {
       const double u1 = 1.0 - math::philox_uniform(seed, base, 2 * i, attempt);
       const double u2 = math::philox_uniform(seed, base, 2 * i + 1, attempt);
       const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-      if (std::abs(z) <= 2.0) return mean + std * z;
+      if (z >= lo && z <= hi) return mean + std * z;
     }
   });
 }
