@@ -90,7 +90,7 @@ TEST_CASE("autograd: a deep chain runs without recursion limits") {
   check_close(x.grad(), Tensor<double>::ones({4}), "5000 multiplications by one");
 }
 
-TEST_CASE("gradcheck: reports a wrong gradient") {
+TEST_CASE("autograd: gradcheck reports a wrong gradient") {
   // An op whose backward is deliberately wrong must fail gradcheck.
   auto bad_square = [](const Tensor<double>& x) {
     Tensor<double> out = detail::unary_forward(math::UnaryOp::Square, x, 0.0);

@@ -10,6 +10,14 @@
 #include <omp.h>
 #endif
 
+// `#pragma omp simd` with clauses, and nothing (no unknown-pragma warning) without OpenMP.
+#ifdef _OPENMP
+#define PATCHNET_PRAGMA_(x) _Pragma(#x)
+#define PATCHNET_OMP_SIMD(clauses) PATCHNET_PRAGMA_(omp simd clauses)
+#else
+#define PATCHNET_OMP_SIMD(clauses)
+#endif
+
 namespace patchnet::cpu {
 
 inline int max_threads() {

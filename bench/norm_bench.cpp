@@ -1,0 +1,86 @@
+// batch_norm (ConvMixer: [128,16,16,256], 17 per step) and layer_norm (ShiftViT stage 1:
+// [256,12,12,96]). Bytes are the ideal traffic (x read, y written; backward g and x read,
+// dx written); FLOPs count the statistics and the normalisation, multiply-add = 2.
+#include "bench_util.hpp"
+#include "patchnet/ops/batch_norm.hpp"
+#include "patchnet/ops/layer_norm.hpp"
+
+using namespace patchnet;
+using namespace patchnet::bench;
+
+namespace {
+// Per element: sum, deviation squared (sub, mul-add) = 4; (x - m) * s + b = 3.
+constexpr double kNormFwdFlops = 7;
+// Per element: sums of g and g (x - m) (4), then a (g - mg) - b (x - m) (5).
+constexpr double kNormBwdFlops = 9;
+
+Shape convmixer() { return {ConvMixerShape::N, ConvMixerShape::H, ConvMixerShape::W, ConvMixerShape::C}; }
+Shape shiftvit() { return {ShiftVitShape::N, ShiftVitShape::H, ShiftVitShape::W, ShiftVitShape::C}; }
+}  // namespace
+
+static void BM_batch_norm_train_fwd(benchmark::State& state) {
+  auto x = input(convmixer(), 1), gamma = input({ConvMixerShape::C}, 2), beta = input({ConvMixerShape::C}, 3);
+  auto rm = Tensor<float>::zeros({ConvMixerShape::C}), rv = Tensor<float>::ones({ConvMixerShape::C});
+  NoGrad ng;
+  benchmark::DoNotOptimize(batch_norm(x, gamma, beta, rm, rv, true).data());  // warm-up: first-touch of the output
+  for (auto _ : state) benchmark::DoNotOptimize(batch_norm(x, gamma, beta, rm, rv, true).data());
+  const double n = static_cast<double>(x.numel());
+  report(state, 2 * n * sizeof(float), kNormFwdFlops * n);
+}
+BENCHMARK(BM_batch_norm_train_fwd)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+static void BM_batch_norm_train_fwd_bwd(benchmark::State& state) {
+  auto x = input(convmixer(), 1, true), gamma = input({ConvMixerShape::C}, 2, true),
+       beta = input({ConvMixerShape::C}, 3, true);
+  auto rm = Tensor<float>::zeros({ConvMixerShape::C}), rv = Tensor<float>::ones({ConvMixerShape::C});
+  auto g = Tensor<float>::ones(x.shape());
+  auto step = [&] {
+    batch_norm(x, gamma, beta, rm, rv, true).backward(g);
+    x.zero_grad();
+    gamma.zero_grad();
+    beta.zero_grad();
+  };
+  step();  // warm-up: first-touch of the gradient buffers
+  for (auto _ : state) step();
+  const double n = static_cast<double>(x.numel());
+  report(state, 5 * n * sizeof(float), (kNormFwdFlops + kNormBwdFlops) * n);
+}
+BENCHMARK(BM_batch_norm_train_fwd_bwd)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+static void BM_batch_norm_eval_fwd(benchmark::State& state) {
+  auto x = input(convmixer(), 1), gamma = input({ConvMixerShape::C}, 2), beta = input({ConvMixerShape::C}, 3);
+  auto rm = Tensor<float>::zeros({ConvMixerShape::C}), rv = Tensor<float>::ones({ConvMixerShape::C});
+  NoGrad ng;
+  benchmark::DoNotOptimize(batch_norm(x, gamma, beta, rm, rv, false).data());  // warm-up: first-touch of the output
+  for (auto _ : state) benchmark::DoNotOptimize(batch_norm(x, gamma, beta, rm, rv, false).data());
+  const double n = static_cast<double>(x.numel());
+  report(state, 2 * n * sizeof(float), 3 * n);
+}
+BENCHMARK(BM_batch_norm_eval_fwd)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+static void BM_layer_norm_fwd(benchmark::State& state) {
+  auto x = input(shiftvit(), 1), gamma = input({ShiftVitShape::C}, 2), beta = input({ShiftVitShape::C}, 3);
+  NoGrad ng;
+  benchmark::DoNotOptimize(layer_norm(x, gamma, beta).data());  // warm-up: first-touch of the output
+  for (auto _ : state) benchmark::DoNotOptimize(layer_norm(x, gamma, beta).data());
+  const double n = static_cast<double>(x.numel());
+  report(state, 2 * n * sizeof(float), kNormFwdFlops * n);
+}
+BENCHMARK(BM_layer_norm_fwd)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+static void BM_layer_norm_fwd_bwd(benchmark::State& state) {
+  auto x = input(shiftvit(), 1, true), gamma = input({ShiftVitShape::C}, 2, true),
+       beta = input({ShiftVitShape::C}, 3, true);
+  auto g = Tensor<float>::ones(x.shape());
+  auto step = [&] {
+    layer_norm(x, gamma, beta).backward(g);
+    x.zero_grad();
+    gamma.zero_grad();
+    beta.zero_grad();
+  };
+  step();  // warm-up: first-touch of the gradient buffers
+  for (auto _ : state) step();
+  const double n = static_cast<double>(x.numel());
+  report(state, 5 * n * sizeof(float), (kNormFwdFlops + kNormBwdFlops) * n);
+}
+BENCHMARK(BM_layer_norm_fwd_bwd)->Unit(benchmark::kMillisecond)->UseRealTime();

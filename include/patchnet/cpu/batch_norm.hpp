@@ -1,0 +1,192 @@
+// CPU kernels of batch normalisation on a packed [rows, C] matrix (an NHWC tensor seen as
+// rows = N*H*W pixels of C channels). Every inner loop runs along C, the contiguous
+// dimension, so it vectorises; statistics and gradient sums accumulate in double.
+//
+// Reductions over rows are split into row groups whose number depends only on the size
+// (never on the thread count); each group writes its own partial and the partials are
+// combined in group order, so results are bitwise identical on any number of threads.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "patchnet/cpu/parallel.hpp"
+
+namespace patchnet::cpu {
+
+struct ChannelRows {
+  int64_t rows = 0, channels = 0;
+};
+
+// y = (x - center[c]) * scale[c] + shift[c]. Subtracting the center before scaling keeps
+// the float result accurate when |mean| >> std (x * scale + shift would cancel).
+template <class T>
+struct ChannelAffine {
+  const T* center = nullptr;
+  const T* scale = nullptr;
+  const T* shift = nullptr;
+};
+
+namespace detail {
+// Row groups: about 32K elements each (small inputs stay on one thread), at most 64.
+inline int64_t row_groups(ChannelRows s) {
+  const int64_t groups = s.rows * s.channels / (int64_t{1} << 15);
+  return std::clamp<int64_t>(groups, 1, std::min<int64_t>(64, std::max<int64_t>(s.rows, 1)));
+}
+inline int64_t group_begin(int64_t group, int64_t groups, int64_t rows) { return group * rows / groups; }
+}  // namespace detail
+
+// Per-channel mean and biased variance over the rows. Each group walks its rows in blocks
+// small enough to stay in L1: a block's mean, then its sum of squared deviations from that
+// mean (the second pass reads cache, not memory), merged into the group's running
+// (mean, M2) with Chan et al.'s update; groups merge the same way. This is the two-pass
+// algorithm's accuracy (no E[x^2] - E[x]^2 cancellation) at the cost of one read of x.
+template <class T>
+void batch_norm_stats(const T* x, ChannelRows s, double* mean, double* var) {
+  const int64_t rows = s.rows, C = s.channels;
+  const int64_t groups = detail::row_groups(s);
+  const int64_t block = std::max<int64_t>(4, 4096 / std::max<int64_t>(C, 1));
+  std::vector<double> part(static_cast<size_t>(2 * groups * C));  // per group: mean[C], M2[C]
+  parallel_for(0, groups, 1, [&](int64_t glo, int64_t ghi) {
+    std::vector<double> scratch(static_cast<size_t>(2 * C));
+    double* bmean = scratch.data();
+    double* bm2 = bmean + C;
+    for (int64_t grp = glo; grp < ghi; ++grp) {
+      double* gmean = part.data() + 2 * grp * C;
+      double* gm2 = gmean + C;
+      std::fill(gmean, gmean + 2 * C, 0.0);
+      const int64_t r0 = detail::group_begin(grp, groups, rows), r1 = detail::group_begin(grp + 1, groups, rows);
+      int64_t n = 0;
+      for (int64_t b = r0; b < r1; b += block) {
+        const int64_t nb = std::min(block, r1 - b);
+        std::fill(bmean, bmean + 2 * C, 0.0);
+        for (int64_t r = b; r < b + nb; ++r) {
+          const T* p = x + r * C;
+          for (int64_t c = 0; c < C; ++c) bmean[c] += static_cast<double>(p[c]);
+        }
+        const double inv_nb = 1.0 / static_cast<double>(nb);
+        for (int64_t c = 0; c < C; ++c) bmean[c] *= inv_nb;
+        for (int64_t r = b; r < b + nb; ++r) {
+          const T* p = x + r * C;
+          for (int64_t c = 0; c < C; ++c) {
+            const double d = static_cast<double>(p[c]) - bmean[c];
+            bm2[c] += d * d;
+          }
+        }
+        // Chan: merging (n, mean_a, M2_a) with (nb, mean_b, M2_b).
+        const double na = static_cast<double>(n), nbd = static_cast<double>(nb), nn = na + nbd;
+        const double wb = nbd / nn, wab = na * nbd / nn;
+        for (int64_t c = 0; c < C; ++c) {
+          const double delta = bmean[c] - gmean[c];
+          gmean[c] += delta * wb;
+          gm2[c] += bm2[c] + delta * delta * wab;
+        }
+        n += nb;
+      }
+    }
+  });
+  std::vector<double> m2(static_cast<size_t>(C), 0.0);
+  std::fill(mean, mean + C, 0.0);
+  int64_t n = 0;
+  for (int64_t grp = 0; grp < groups; ++grp) {
+    const double* gmean = part.data() + 2 * grp * C;
+    const double* gm2 = gmean + C;
+    const int64_t nb = detail::group_begin(grp + 1, groups, rows) - detail::group_begin(grp, groups, rows);
+    const double na = static_cast<double>(n), nbd = static_cast<double>(nb), nn = na + nbd;
+    for (int64_t c = 0; c < C; ++c) {
+      const double delta = gmean[c] - mean[c];
+      mean[c] += delta * nbd / nn;
+      m2[static_cast<size_t>(c)] += gm2[c] + delta * delta * na * nbd / nn;
+    }
+    n += nb;
+  }
+  for (int64_t c = 0; c < C; ++c) var[c] = m2[static_cast<size_t>(c)] / static_cast<double>(rows);
+}
+
+// y = (x - center[c]) * scale[c] + shift[c], row-parallel. y may alias x.
+template <class T>
+void channel_affine(const T* x, ChannelRows s, ChannelAffine<T> a, T* y) {
+  const int64_t C = s.channels;
+  parallel_for(0, s.rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(C, 1)),
+               [&](int64_t lo, int64_t hi) {
+                 const T* center = a.center;
+                 const T* scale = a.scale;
+                 const T* shift = a.shift;
+                 for (int64_t r = lo; r < hi; ++r) {
+                   const T* p = x + r * C;
+                   T* q = y + r * C;
+                   for (int64_t c = 0; c < C; ++c) q[c] = (p[c] - center[c]) * scale[c] + shift[c];
+                 }
+               });
+}
+
+// The sums behind every batch-norm gradient, in double:
+//   sum_g[c] = sum_r g[r,c],   sum_gx[c] = sum_r g[r,c] * (x[r,c] - mean[c]).
+// dbeta = sum_g and dgamma = sum_gx * inv_std.
+template <class T>
+void batch_norm_backward_sums(const T* g, const T* x, ChannelRows s, const T* mean, double* sum_g,
+                              double* sum_gx) {
+  const int64_t rows = s.rows, C = s.channels;
+  const int64_t groups = detail::row_groups(s);
+  std::vector<double> part(static_cast<size_t>(2 * groups * C));  // per group: sum_g[C], sum_gx[C]
+  parallel_for(0, groups, 1, [&](int64_t glo, int64_t ghi) {
+    for (int64_t grp = glo; grp < ghi; ++grp) {
+      double* sg = part.data() + 2 * grp * C;
+      double* sgx = sg + C;
+      std::fill(sg, sg + 2 * C, 0.0);
+      const int64_t r0 = detail::group_begin(grp, groups, rows), r1 = detail::group_begin(grp + 1, groups, rows);
+      for (int64_t r = r0; r < r1; ++r) {
+        const T* gp = g + r * C;
+        const T* xp = x + r * C;
+        for (int64_t c = 0; c < C; ++c) {
+          const double gv = static_cast<double>(gp[c]);
+          sg[c] += gv;
+          sgx[c] += gv * (static_cast<double>(xp[c]) - static_cast<double>(mean[c]));
+        }
+      }
+    }
+  });
+  std::fill(sum_g, sum_g + C, 0.0);
+  std::fill(sum_gx, sum_gx + C, 0.0);
+  for (int64_t grp = 0; grp < groups; ++grp) {
+    const double* sg = part.data() + 2 * grp * C;
+    for (int64_t c = 0; c < C; ++c) {
+      sum_g[c] += sg[c];
+      sum_gx[c] += sg[C + c];
+    }
+  }
+}
+
+// Training-mode input gradient, with the batch statistics' dependence on x:
+//   dx = gamma * inv_std * (g - mean_r(g) - xhat * mean_r(g * xhat)),  xhat = (x - mean) * inv_std
+// written as dx = a (g - mg) - b (x - mean) with per-channel a = gamma inv_std,
+// mg = sum_g / rows, b = a inv_std^2 sum_gx / rows. gamma == nullptr means 1. Writes dx.
+template <class T>
+void batch_norm_backward_input(const T* g, const T* x, ChannelRows s, const T* mean, const T* inv_std,
+                               const T* gamma, const double* sum_g, const double* sum_gx, T* dx) {
+  const int64_t C = s.channels;
+  std::vector<T> coef(static_cast<size_t>(3 * C));
+  T* a = coef.data();
+  T* mg = a + C;
+  T* b = mg + C;
+  const double inv_rows = 1.0 / static_cast<double>(s.rows);
+  for (int64_t c = 0; c < C; ++c) {
+    const double is = static_cast<double>(inv_std[c]);
+    const double ac = (gamma ? static_cast<double>(gamma[c]) : 1.0) * is;
+    a[c] = static_cast<T>(ac);
+    mg[c] = static_cast<T>(sum_g[c] * inv_rows);
+    b[c] = static_cast<T>(ac * is * is * sum_gx[c] * inv_rows);
+  }
+  parallel_for(0, s.rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(C, 1)),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t r = lo; r < hi; ++r) {
+                   const T* gp = g + r * C;
+                   const T* xp = x + r * C;
+                   T* d = dx + r * C;
+                   for (int64_t c = 0; c < C; ++c) d[c] = a[c] * (gp[c] - mg[c]) - b[c] * (xp[c] - mean[c]);
+                 }
+               });
+}
+
+}  // namespace patchnet::cpu

@@ -1,0 +1,161 @@
+// batch_norm: Keras BatchNormalization(axis=-1) over NHWC [N, H, W, C] or [N, C] (any
+// rank >= 2: every dimension but the last is a batch dimension; rows = numel / C).
+//
+//   y = (x - mean[c]) * inv_std[c] * gamma[c] + beta[c],   inv_std = 1 / sqrt(var + eps)
+//
+// Training: mean and biased var are the batch statistics over the rows (accumulated in
+// double, cpu/batch_norm.hpp), computed and applied in one fused pass pair (stats, then
+// normalise), and the running buffers are updated in place, outside autograd:
+//   running = momentum * running + (1 - momentum) * batch
+// with var scaled by rows / (rows - 1) first if opt.unbiased_running_var (PyTorch).
+// Eval: mean / var are the running buffers (read, not updated).
+// gamma / beta may be undefined (scale 1, shift 0); running buffers may be undefined in
+// training only (then nothing is tracked, like PyTorch's track_running_stats=False).
+//
+// Saves x, gamma, and the mean / inv_std used (per channel, in T). Backward writes fresh
+// gradients: dbeta = sum_r g, dgamma = sum_r g * xhat; dx is the full batch-statistics
+// gradient in training, gamma * inv_std * (g - mean_r(g) - xhat * mean_r(g xhat)), and the
+// plain affine one, g * gamma * inv_std, in eval.
+#pragma once
+
+#include <cmath>
+#include <vector>
+
+#include "patchnet/autograd/node.hpp"
+#include "patchnet/core/tensor.hpp"
+#include "patchnet/cpu/batch_norm.hpp"
+#include "patchnet/ops/dispatch.hpp"
+
+namespace patchnet {
+
+struct BatchNormOptions {
+  double momentum = 0.99;  // Keras convention: running = momentum * running + (1 - momentum) * batch
+                           // (PyTorch's momentum = 1 - this)
+  double eps = 1e-3;       // Keras default
+  bool unbiased_running_var = false;  // Keras updates moving_variance with the biased batch
+                                      // variance; PyTorch uses the unbiased one (true)
+};
+
+namespace detail {
+
+template <class T>
+void check_channel_vector(const char* op, const char* what, const Tensor<T>& v, const Tensor<T>& x) {
+  if (!v.defined()) return;
+  PN_CHECK(v.dim() == 1 && v.size(0) == x.size(-1), op, ": ", what, " ", v.shape(), " does not match input ",
+           x.shape(), ": expected [", x.size(-1), "]");
+}
+
+template <class T>
+void check_batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& running_mean,
+                      const Tensor<T>& running_var, bool training, const BatchNormOptions& opt) {
+  PN_CHECK(x.defined(), "batch_norm: input is undefined");
+  PN_CHECK(x.dim() >= 2, "batch_norm: input ", x.shape(), " must have rank >= 2 ([N, C] or NHWC [N, H, W, C])");
+  PN_CHECK(x.size(-1) > 0, "batch_norm: input ", x.shape(), " has no channels");
+  check_channel_vector("batch_norm", "gamma", gamma, x);
+  check_channel_vector("batch_norm", "beta", beta, x);
+  check_channel_vector("batch_norm", "running_mean", running_mean, x);
+  check_channel_vector("batch_norm", "running_var", running_var, x);
+  PN_CHECK(running_mean.defined() == running_var.defined(),
+           "batch_norm: running_mean and running_var must both be given or both be undefined");
+  PN_CHECK(training || running_mean.defined(), "batch_norm: eval mode (training=false) needs running_mean and ",
+           "running_var; input ", x.shape());
+  PN_CHECK(opt.momentum >= 0.0 && opt.momentum <= 1.0, "batch_norm: momentum ", opt.momentum,
+           " is outside [0, 1] (Keras convention: running = momentum * running + (1 - momentum) * batch)");
+  PN_CHECK(opt.eps > 0.0 && std::isfinite(opt.eps), "batch_norm: eps ", opt.eps, " must be positive");
+  const int64_t rows = x.numel() / x.size(-1);
+  PN_CHECK(!training || rows >= 1, "batch_norm: training needs at least one row per channel; input ", x.shape());
+  PN_CHECK(!training || !opt.unbiased_running_var || !running_mean.defined() || rows >= 2,
+           "batch_norm: the unbiased running variance needs more than one value per channel; input ", x.shape());
+}
+
+// Values of a [C] tensor as double (it may be a strided view), or `fill` when undefined.
+template <class T>
+std::vector<double> channel_values(const Tensor<T>& v, int64_t C, double fill) {
+  std::vector<double> out(static_cast<size_t>(C), fill);
+  if (v.defined())
+    for (int64_t c = 0; c < C; ++c) out[static_cast<size_t>(c)] = static_cast<double>(v.data()[c * v.stride(0)]);
+  return out;
+}
+
+}  // namespace detail
+
+template <FloatingPoint T>
+Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& running_mean,
+                     const Tensor<T>& running_var, bool training, const BatchNormOptions& opt = {}) {
+  const Device dev = detail::common_device<T>("batch_norm", {&x, &gamma, &beta, &running_mean, &running_var});
+  if (dev.is_cuda()) detail::no_cuda_kernel("batch_norm");
+  detail::check_batch_norm(x, gamma, beta, running_mean, running_var, training, opt);
+  const int64_t C = x.size(-1);
+  const cpu::ChannelRows s{x.numel() / C, C};
+  const Tensor<T> xc = x.detach().contiguous();
+
+  // The statistics this call normalises with, in double.
+  std::vector<double> mean(static_cast<size_t>(C)), var(static_cast<size_t>(C));
+  if (training) {
+    cpu::batch_norm_stats(xc.data(), s, mean.data(), var.data());
+    if (running_mean.defined()) {
+      const double unbias = opt.unbiased_running_var ? static_cast<double>(s.rows) / static_cast<double>(s.rows - 1) : 1.0;
+      const double m = opt.momentum;
+      for (int64_t c = 0; c < C; ++c) {
+        T& rm = running_mean.data()[c * running_mean.stride(0)];
+        T& rv = running_var.data()[c * running_var.stride(0)];
+        rm = static_cast<T>(m * static_cast<double>(rm) + (1.0 - m) * mean[static_cast<size_t>(c)]);
+        rv = static_cast<T>(m * static_cast<double>(rv) + (1.0 - m) * var[static_cast<size_t>(c)] * unbias);
+      }
+    }
+  } else {
+    mean = detail::channel_values(running_mean, C, 0.0);
+    var = detail::channel_values(running_var, C, 1.0);
+  }
+  const std::vector<double> gam = detail::channel_values(gamma, C, 1.0), bet = detail::channel_values(beta, C, 0.0);
+  Tensor<T> mean_t = Tensor<T>::empty({C}), inv_std_t = Tensor<T>::empty({C});
+  std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
+  for (int64_t c = 0; c < C; ++c) {
+    const size_t k = static_cast<size_t>(c);
+    const double inv_std = 1.0 / std::sqrt(var[k] + opt.eps);
+    mean_t.data()[c] = static_cast<T>(mean[k]);
+    inv_std_t.data()[c] = static_cast<T>(inv_std);
+    scale[k] = static_cast<T>(inv_std * gam[k]);
+    shift[k] = static_cast<T>(bet[k]);
+  }
+  Tensor<T> y = Tensor<T>::empty(x.shape(), dev);
+  cpu::channel_affine<T>(xc.data(), s, {mean_t.data(), scale.data(), shift.data()}, y.data());
+
+  const Tensor<T> gd = gamma.defined() ? gamma.detach().contiguous() : Tensor<T>();
+  autograd::record<T>(
+      "batch_norm", {x, gamma, beta}, {y},
+      [xc, gd, mean_t, inv_std_t, s, training](const auto& grads, const auto& needs) {
+        const Tensor<T> g = grads[0].contiguous();
+        const int64_t C = s.channels;
+        const T* gamma_p = gd.defined() ? gd.data() : nullptr;
+        std::vector<double> sum_g(static_cast<size_t>(C)), sum_gx(static_cast<size_t>(C));
+        if (needs[1] || needs[2] || (training && needs[0]))
+          cpu::batch_norm_backward_sums(g.data(), xc.data(), s, mean_t.data(), sum_g.data(), sum_gx.data());
+        Tensor<T> gx, ggamma, gbeta;
+        if (needs[0]) {
+          gx = Tensor<T>::empty(xc.shape());
+          if (training) {
+            cpu::batch_norm_backward_input(g.data(), xc.data(), s, mean_t.data(), inv_std_t.data(), gamma_p,
+                                           sum_g.data(), sum_gx.data(), gx.data());
+          } else {  // the statistics are constants: dx = g * gamma * inv_std
+            std::vector<T> zero(static_cast<size_t>(C), T(0)), a(static_cast<size_t>(C));
+            for (int64_t c = 0; c < C; ++c)
+              a[static_cast<size_t>(c)] = (gamma_p ? gamma_p[c] : T(1)) * inv_std_t.data()[c];
+            cpu::channel_affine<T>(g.data(), s, {zero.data(), a.data(), zero.data()}, gx.data());
+          }
+        }
+        if (needs[1]) {
+          ggamma = Tensor<T>::empty({C});
+          for (int64_t c = 0; c < C; ++c)
+            ggamma.data()[c] = static_cast<T>(sum_gx[static_cast<size_t>(c)] * static_cast<double>(inv_std_t.data()[c]));
+        }
+        if (needs[2]) {
+          gbeta = Tensor<T>::empty({C});
+          for (int64_t c = 0; c < C; ++c) gbeta.data()[c] = static_cast<T>(sum_g[static_cast<size_t>(c)]);
+        }
+        return std::vector<Tensor<T>>{gx, ggamma, gbeta};
+      });
+  return y;
+}
+
+}  // namespace patchnet
