@@ -25,18 +25,12 @@
 #include <vector>
 
 #include "patchnet/cpu/parallel.hpp"
+#include "patchnet/cpu/simd.hpp"
 #include "patchnet/ops/geometry.hpp"
 
 namespace patchnet::cpu {
 namespace depthwise_detail {
 
-#if defined(__AVX512F__)
-inline constexpr int kVectorBytes = 64;
-#elif defined(__AVX__)
-inline constexpr int kVectorBytes = 32;
-#else
-inline constexpr int kVectorBytes = 16;
-#endif
 // Channels per register tile: two SIMD registers.
 template <class T>
 inline constexpr int kBlock = 2 * kVectorBytes / static_cast<int>(sizeof(T));

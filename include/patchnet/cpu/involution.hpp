@@ -23,19 +23,13 @@
 #include <vector>
 
 #include "patchnet/cpu/parallel.hpp"
+#include "patchnet/cpu/simd.hpp"
 #include "patchnet/ops/geometry.hpp"
 
 namespace patchnet::cpu {
 
 namespace inv_detail {
 
-#if defined(__AVX512F__)
-inline constexpr int64_t kVectorBytes = 64;
-#elif defined(__AVX__)
-inline constexpr int64_t kVectorBytes = 32;
-#else
-inline constexpr int64_t kVectorBytes = 16;
-#endif
 template <class T>
 inline constexpr int64_t kBlock = 4 * kVectorBytes / static_cast<int64_t>(sizeof(T));
 inline constexpr int64_t kGrainWork = int64_t{1} << 15;  // multiply-adds worth a task

@@ -139,22 +139,7 @@ Tensor<T> pointwise_conv2d(const Tensor<T>& x, const Tensor<T>& w, const Tensor<
            x.size(3), " channels but the weight expects ", w.size(0));
   detail::check_conv_bias("pointwise_conv2d", bias, w.size(1), w);
   if (dev.is_cuda()) detail::no_cuda_kernel("pointwise_conv2d");
-  const int64_t cin = w.size(0), cout = w.size(1), rows = x.numel() / std::max<int64_t>(cin, 1);
-  const Tensor<T> xc = x.contiguous().detach(), wc = w.contiguous().detach();
-  Tensor<T> out = Tensor<T>::empty({x.size(0), x.size(1), x.size(2), cout});
-  if (bias.defined()) detail::copy_values(broadcast_to(bias.detach(), {rows, cout}), reshape(out, {rows, cout}));
-  cpu::gemm<T>(false, false, rows, cout, cin, T(1), xc.data(), cin, wc.data(), cout, bias.defined() ? T(1) : T(0),
-               out.data(), cout);
-  autograd::record<T>("pointwise_conv2d", {x, w, bias}, {out}, [xc, wc](const auto& g, const auto& needs) {
-    const int64_t cin = wc.size(0), cout = wc.size(1);
-    const Tensor<T> dy = reshape(g[0].contiguous(), {-1, cout});
-    Tensor<T> gx, gw, gb;
-    if (needs[0]) gx = reshape(detail::mm(dy, false, wc, true), xc.shape());
-    if (needs[1]) gw = detail::mm(reshape(xc, {-1, cin}), true, dy, false);
-    if (needs[2]) gb = sum(dy, {0});
-    return std::vector<Tensor<T>>{gx, gw, gb};
-  });
-  return out;
+  return detail::affine("pointwise_conv2d", x, w, bias);
 }
 
 // Depthwise convolution, channel multiplier 1: x [N,H,W,C], w [KH,KW,C], bias [C] or

@@ -91,16 +91,13 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   return out;
 }
 
-// y = x w + bias over the last dimension: x [..., in], w [in, out], bias [out] or undefined.
+namespace detail {
+// x [..., in] w [in, out] + bias, recorded under `name`; the body of linear and
+// pointwise_conv2d (a 1x1 convolution over NHWC is the same product). Checks belong to
+// the callers.
 template <FloatingPoint T>
-Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& bias = Tensor<T>()) {
-  const Device dev = detail::common_device<T>("linear", {&x, &w, &bias});
-  PN_CHECK(x.dim() >= 1, "linear: input must have at least one dimension");
-  detail::check_rank("linear", "weight", w, 2);
-  PN_CHECK(x.size(-1) == w.size(0), "linear: input ", x.shape(), " has ", x.size(-1), " features but weight ",
-           w.shape(), " expects ", w.size(0), " ([in, out] layout)");
-  PN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == w.size(1)), "linear: bias ",
-           bias.defined() ? bias.shape().str() : "", " does not match weight ", w.shape());
+Tensor<T> affine(const char* name, const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& bias) {
+  const Device dev = x.device();
   const int64_t in = w.size(0), outf = w.size(1);
   const Tensor<T> xc = x.contiguous().detach(), wc = w.contiguous().detach();
   const int64_t rows = x.numel() / std::max<int64_t>(in, 1);
@@ -109,21 +106,34 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& bias =
   Tensor<T> out = Tensor<T>::empty(out_shape, dev);
   T beta = T(0);
   if (bias.defined()) {  // start from the broadcast bias, then accumulate x w on top
-    NoGrad ng;
-    detail::copy_values(broadcast_to(bias.detach(), {rows, outf}), reshape(out, {rows, outf}));
+    copy_values(broadcast_to(bias.detach(), {rows, outf}), reshape(out, {rows, outf}));
     beta = T(1);
   }
-  detail::gemm<T>(dev, false, false, rows, outf, in, T(1), xc.data(), in, wc.data(), outf, beta, out.data(), outf);
-  autograd::record<T>("linear", {x, w, bias}, {out}, [xc, wc](const auto& g, const auto& needs) {
+  gemm<T>(dev, false, false, rows, outf, in, T(1), xc.data(), in, wc.data(), outf, beta, out.data(), outf);
+  autograd::record<T>(name, {x, w, bias}, {out}, [xc, wc](const auto& g, const auto& needs) {
     const int64_t in = wc.size(0), outf = wc.size(1);
     const Tensor<T> g2 = reshape(g[0].contiguous(), {-1, outf});
     Tensor<T> gx, gw, gb;
-    if (needs[0]) gx = reshape(detail::mm(g2, false, wc, true), xc.shape());
-    if (needs[1]) gw = detail::mm(reshape(xc, {-1, in}), true, g2, false);
+    if (needs[0]) gx = reshape(mm(g2, false, wc, true), xc.shape());
+    if (needs[1]) gw = mm(reshape(xc, {-1, in}), true, g2, false);
     if (needs[2]) gb = sum(g2, {0});
     return std::vector<Tensor<T>>{gx, gw, gb};
   });
   return out;
+}
+}  // namespace detail
+
+// y = x w + bias over the last dimension: x [..., in], w [in, out], bias [out] or undefined.
+template <FloatingPoint T>
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& bias = Tensor<T>()) {
+  detail::common_device<T>("linear", {&x, &w, &bias});
+  PN_CHECK(x.defined() && x.dim() >= 1, "linear: input must have at least one dimension");
+  detail::check_rank("linear", "weight", w, 2);
+  PN_CHECK(x.size(-1) == w.size(0), "linear: input ", x.shape(), " has ", x.size(-1), " features but weight ",
+           w.shape(), " expects ", w.size(0), " ([in, out] layout)");
+  PN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == w.size(1)), "linear: bias ",
+           bias.defined() ? bias.shape().str() : "", " does not match weight ", w.shape());
+  return detail::affine("linear", x, w, bias);
 }
 
 }  // namespace patchnet
