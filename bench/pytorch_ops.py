@@ -11,6 +11,7 @@ tensors. Each row times the forward (under no_grad) and forward+backward (sum of
 output, then backward), median of repeated runs after warm-up; CUDA timings use events.
 """
 import argparse
+import os
 import statistics
 import time
 
@@ -93,8 +94,10 @@ def main():
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--filter", default="")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (default: all cores)")
     args = ap.parse_args()
     torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
     run = timer(args.device)
     print(f"torch {torch.__version__}, device {args.device}"
           + (f" ({torch.cuda.get_device_name()})" if args.device == "cuda" else f", {torch.get_num_threads()} threads"))

@@ -68,6 +68,31 @@ TEST_CASE("autograd: gradients of leaves are fresh tensors, not aliases") {
   auto b = Tensor<double>::ones({2}).set_requires_grad();
   sum(a + b).backward();
   CHECK_FALSE(a.grad().shares_storage(b.grad()));
+  // An explicit output gradient the caller keeps is copied, not taken over.
+  auto c = Tensor<double>::ones({2}).set_requires_grad();
+  auto g = Tensor<double>::full({2}, 3.0);
+  c.backward(g);
+  CHECK_FALSE(c.grad().shares_storage(g));
+  auto d = Tensor<double>::ones({2}).set_requires_grad();
+  (d * 1.0).backward(g);
+  CHECK_FALSE(d.grad().shares_storage(g));
+  g.fill_(0);
+  CHECK(d.grad().to_vector() == std::vector<double>{3, 3});
+}
+
+TEST_CASE("reduce: a long sum is split the same way whatever the thread count") {
+  auto x = test::uniform<float>({1 << 20}, 11);
+  const int threads = cpu::max_threads();
+  const float all = sum(x).item();
+#ifdef _OPENMP
+  omp_set_num_threads(1);
+  const float one = sum(x).item();
+  omp_set_num_threads(threads);
+  CHECK(one == all);
+#endif
+  double ref = 0;
+  for (float v : x.to_vector()) ref += v;
+  CHECK(all == doctest::Approx(ref).epsilon(1e-6));
 }
 
 TEST_CASE("autograd: set_requires_grad only on leaves; in-place writes need NoGrad") {

@@ -36,13 +36,19 @@ Tensor<T> add_gradients(const Tensor<T>& a, const Tensor<T>& b) {
 }
 
 template <class T>
-void accumulate_into_leaf(TensorImpl<T>& leaf, const Tensor<T>& g) {
+void accumulate_into_leaf(TensorImpl<T>& leaf, const Tensor<T>& g, bool may_steal) {
   PN_CHECK(g.device() == leaf.storage->device(), "backward: gradient on ", g.device(),
            " for a leaf on ", leaf.storage->device());
-  // A fresh copy: g may alias another leaf's gradient (add's backward hands one tensor to
-  // both inputs), and in-place updates of one must not change the other.
-  Tensor<T> sum = leaf.grad ? add_gradients(Tensor<T>(leaf.grad), g) : g.detach().clone();
-  leaf.grad = sum.impl();
+  if (leaf.grad) {
+    leaf.grad = add_gradients(Tensor<T>(leaf.grad), g).impl();
+    return;
+  }
+  // The first gradient is taken over when nothing else holds it or its memory (PyTorch
+  // steals it the same way); otherwise copied, since g may alias another leaf's gradient
+  // (add's backward hands one tensor to both inputs) and in-place updates of one must not
+  // change the other.
+  const bool sole_owner = may_steal && g.impl().use_count() == 1 && g.storage().use_count() == 1;
+  leaf.grad = (sole_owner ? g.detach() : g.detach().clone()).impl();
 }
 
 template <class T>
@@ -55,7 +61,7 @@ void run_backward(const Tensor<T>& root, const Tensor<T>& grad, bool retain_grap
            root.device());
   NoGrad no_grad;  // backward computations are not themselves recorded
   if (root.is_leaf()) {
-    accumulate_into_leaf(*root.impl(), grad);
+    accumulate_into_leaf(*root.impl(), grad, /*may_steal=*/false);  // the caller may keep grad
     return;
   }
   using NodePtr = std::shared_ptr<Node<T>>;
@@ -91,7 +97,7 @@ void run_backward(const Tensor<T>& root, const Tensor<T>& grad, bool retain_grap
     const auto& edges = node->edges();
     for (size_t i = 0; i < edges.size(); ++i) {
       const Edge<T>& e = edges[i];
-      if (e.leaf && gin[i].defined()) accumulate_into_leaf(*e.leaf, gin[i]);
+      if (e.leaf && gin[i].defined()) accumulate_into_leaf(*e.leaf, gin[i], /*may_steal=*/true);
       if (!e.node) continue;
       if (gin[i].defined()) {
         auto& slot = buffers[e.node.get()];

@@ -4,6 +4,7 @@
 // Accumulation is in double.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -40,6 +41,28 @@ void sum_axes(const T* x, const Shape& shape, const std::array<bool, kMaxDims>& 
   }
   if (size.size() == 1 || (size.size() == 2 && !red[0])) {  // [kept | reduced] or all reduced
     const int64_t rows = size.size() == 1 ? 1 : size[0], n = size.back();
+    // Few long rows (a whole-tensor sum): fixed pieces per row summed in parallel, then
+    // in order. The split depends on the shape alone, so the result does not depend on
+    // the thread count.
+    const int64_t pieces = rows < 16 ? std::clamp<int64_t>(n >> 15, 1, 64) : 1;
+    if (pieces > 1) {
+      std::vector<double> part(static_cast<size_t>(rows * pieces), 0.0);
+      parallel_for(0, rows * pieces, 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t u = lo; u < hi; ++u) {
+          const int64_t p = u % pieces, begin = n * p / pieces, end = n * (p + 1) / pieces;
+          const T* x_row = x + (u / pieces) * n;
+          double acc = 0;
+          for (int64_t i = begin; i < end; ++i) acc += x_row[i];
+          part[static_cast<size_t>(u)] = acc;
+        }
+      });
+      for (int64_t r = 0; r < rows; ++r) {
+        double acc = 0;
+        for (int64_t p = 0; p < pieces; ++p) acc += part[static_cast<size_t>(r * pieces + p)];
+        out[r] = static_cast<T>(acc);
+      }
+      return;
+    }
     parallel_for(0, rows, std::max<int64_t>(1, (1 << 15) / n), [&](int64_t lo, int64_t hi) {
       for (int64_t r = lo; r < hi; ++r) {
         double acc = 0;
