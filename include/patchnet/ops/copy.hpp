@@ -89,6 +89,10 @@ template <class T>
 std::vector<T> Tensor<T>::to_vector() const {
   std::vector<T> out(static_cast<std::size_t>(numel()));
   if (out.empty()) return out;
+  if (is_cpu()) {  // straight into the vector, packed
+    cpu::strided_copy(data(), strides(), out.data(), shape().contiguous_strides(), shape());
+    return out;
+  }
   Tensor<T> host = Tensor<T>::empty(shape());
   detail::copy_values(*this, host);
   std::copy(host.data(), host.data() + numel(), out.begin());
