@@ -1,0 +1,54 @@
+// Containers: Sequential (children "0", "1", ... run in order, PyTorch's nn.Sequential,
+// so state names read "blocks.3.1.weight") and Residual (y = fn(x) + x, timm's
+// ConvMixer Residual, whose child is named "fn").
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "patchnet/nn/module.hpp"
+#include "patchnet/ops/elementwise.hpp"
+
+namespace patchnet::nn {
+
+template <FloatingPoint T>
+class Sequential : public Module<T> {
+ public:
+  Sequential() = default;
+  explicit Sequential(std::vector<typename Module<T>::Ptr> layers) {
+    for (auto& l : layers) push_back(std::move(l));
+  }
+  // Appends a layer named by its position.
+  template <class M>
+  std::shared_ptr<M> push_back(std::shared_ptr<M> m) {
+    return this->register_module(std::to_string(this->children().size()), std::move(m));
+  }
+  // Appends a layer with its own name (Keras-style "inv_1", "dense_1").
+  template <class M>
+  std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> m) {
+    return this->register_module(name, std::move(m));
+  }
+  size_t size() const { return this->children().size(); }
+  Module<T>& operator[](size_t i) const { return *this->children().at(i).second; }
+
+  Tensor<T> forward(const Tensor<T>& x) override {
+    Tensor<T> y = x;
+    for (const auto& [name, layer] : this->children()) y = (*layer)(y);
+    return y;
+  }
+  std::string type_name() const override { return "Sequential"; }
+};
+
+template <FloatingPoint T>
+class Residual : public Module<T> {
+ public:
+  explicit Residual(typename Module<T>::Ptr fn) : fn_(this->register_module("fn", std::move(fn))) {}
+  Tensor<T> forward(const Tensor<T>& x) override { return add((*fn_)(x), x); }
+  std::string type_name() const override { return "Residual"; }
+
+ private:
+  typename Module<T>::Ptr fn_;
+};
+
+}  // namespace patchnet::nn

@@ -1,0 +1,70 @@
+// Normalisation layers (ops in ops/batch_norm.hpp and ops/layer_norm.hpp):
+//   BatchNorm2d  per channel over N, H, W; Keras defaults (momentum 0.99 as a decay,
+//                eps 1e-3), state named as PyTorch's: weight, bias, running_mean,
+//                running_var, num_batches_tracked. Training mode normalises with the batch
+//                statistics and updates the running ones; eval mode uses the running ones.
+//   LayerNorm    per row over the last dimension (channels of an NHWC pixel); weight, bias.
+#pragma once
+
+#include <string>
+
+#include "patchnet/nn/module.hpp"
+#include "patchnet/ops/batch_norm.hpp"
+#include "patchnet/ops/layer_norm.hpp"
+
+namespace patchnet::nn {
+
+struct BatchNorm2dConfig {
+  int64_t channels = 0;
+  BatchNormOptions options = {};  // Keras: momentum 0.99, eps 1e-3, biased running variance
+};
+
+template <FloatingPoint T>
+class BatchNorm2d : public Module<T> {
+ public:
+  explicit BatchNorm2d(const BatchNorm2dConfig& c) : opt_(c.options) {
+    PN_CHECK(c.channels > 0, type_name(), ": channels ", c.channels, " must be positive");
+    weight = this->register_parameter("weight", Tensor<T>::ones({c.channels}));
+    bias = this->register_parameter("bias", Tensor<T>::zeros({c.channels}));
+    running_mean = this->register_buffer("running_mean", Tensor<T>::zeros({c.channels}));
+    running_var = this->register_buffer("running_var", Tensor<T>::ones({c.channels}));
+    this->register_counter("num_batches_tracked", &num_batches_tracked);
+  }
+  Tensor<T> forward(const Tensor<T>& x) override {
+    const bool training = this->is_training();
+    if (training) ++num_batches_tracked;
+    return batch_norm(x, weight, bias, running_mean, running_var, training, opt_);
+  }
+  std::string type_name() const override { return "BatchNorm2d"; }
+
+  Tensor<T> weight, bias, running_mean, running_var;
+  int64_t num_batches_tracked = 0;
+
+ private:
+  BatchNormOptions opt_;
+};
+
+struct LayerNormConfig {
+  int64_t channels = 0;
+  double eps = 1e-5;  // PyTorch's default and the ShiftViT seed's; Keras' own is 1e-3
+};
+
+template <FloatingPoint T>
+class LayerNorm : public Module<T> {
+ public:
+  explicit LayerNorm(const LayerNormConfig& c) : eps_(c.eps) {
+    PN_CHECK(c.channels > 0, type_name(), ": channels ", c.channels, " must be positive");
+    PN_CHECK(c.eps > 0, type_name(), ": eps ", c.eps, " must be positive");
+    weight = this->register_parameter("weight", Tensor<T>::ones({c.channels}));
+    bias = this->register_parameter("bias", Tensor<T>::zeros({c.channels}));
+  }
+  Tensor<T> forward(const Tensor<T>& x) override { return layer_norm(x, weight, bias, eps_); }
+  std::string type_name() const override { return "LayerNorm"; }
+
+  Tensor<T> weight, bias;
+
+ private:
+  double eps_;
+};
+
+}  // namespace patchnet::nn

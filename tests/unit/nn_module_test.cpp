@@ -1,0 +1,140 @@
+// Modules and layers: state-dict names, parameter counts against the seeds' Keras
+// summaries, train/eval propagation, zero_grad, the summary table, and layer errors.
+#include <set>
+
+#include "patchnet/models/convmixer.hpp"
+#include "patchnet/models/involution_net.hpp"
+#include "patchnet/models/shiftvit.hpp"
+#include "patchnet/nn/summary.hpp"
+#include "patchnet/ops/loss.hpp"
+#include "support/test_util.hpp"
+
+using namespace patchnet;
+
+namespace {
+std::vector<std::string> names_of(const std::vector<nn::NamedTensor<float>>& v) {
+  std::vector<std::string> out;
+  for (const auto& e : v) out.push_back(e.name);
+  return out;
+}
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+}  // namespace
+
+TEST_CASE("nn: ConvMixer has timm's state-dict names and the Keras parameter count") {
+  Generator gen(1);
+  models::ConvMixer<float> m({}, gen);  // ConvMixer-256/8, kernel 5, patch 2
+  const auto params = names_of(m.named_parameters());
+  const auto buffers = names_of(m.named_buffers());
+  for (const char* n : {"stem.0.weight", "stem.0.bias", "stem.2.weight", "stem.2.bias", "blocks.3.0.fn.0.weight",
+                        "blocks.3.0.fn.0.bias", "blocks.3.0.fn.2.weight", "blocks.3.1.weight", "blocks.3.1.bias",
+                        "blocks.3.3.weight", "blocks.7.3.bias", "head.weight", "head.bias"})
+    CHECK_MESSAGE(contains(params, n), n);
+  CHECK(contains(buffers, "stem.2.running_mean"));
+  CHECK(contains(buffers, "blocks.3.0.fn.2.running_var"));
+  std::set<std::string> counters;
+  for (const auto& c : m.named_counters()) counters.insert(c.name);
+  CHECK(counters.count("blocks.3.3.num_batches_tracked") == 1);
+  // Keras: stem 3,328 + BN 1,024 + 8 x (6,656 + 1,024 + 65,792 + 1,024) + head 2,570.
+  CHECK(m.num_trainable() + m.num_non_trainable() == 602890);
+  CHECK(m.num_non_trainable() == 2 * 256 * 17);  // moving mean + variance of 17 BatchNorms
+  // Shapes of the layouts patchnet computes in.
+  for (const auto& p : m.named_parameters()) {
+    if (p.name == "stem.0.weight") CHECK(p.tensor.shape() == Shape{2, 2, 3, 256});
+    if (p.name == "blocks.3.0.fn.0.weight") CHECK(p.tensor.shape() == Shape{5, 5, 256});
+    if (p.name == "blocks.3.1.weight") CHECK(p.tensor.shape() == Shape{256, 256});
+    if (p.name == "head.weight") CHECK(p.tensor.shape() == Shape{256, 10});
+  }
+}
+
+TEST_CASE("nn: involution and conv networks match the seed's Keras summaries") {
+  Generator gen(2);
+  auto inv = models::involution_net<float>({}, gen);
+  CHECK(inv->num_trainable() == 13074);  // the seed: Trainable params: 13,074
+  CHECK(inv->num_non_trainable() == 6);  //           Non-trainable params: 6
+  auto conv = models::conv_net<float>({}, gen);
+  CHECK(conv->num_trainable() == 319178);  // Trainable params: 319,178
+  CHECK(conv->num_non_trainable() == 0);
+  const nn::Summary s = nn::summary(*inv, {32, 32, 3}, "inv_model");
+  REQUIRE(s.rows.size() == 12);
+  CHECK(s.rows[0].name == "inv_1");
+  CHECK(s.rows[0].type == "Involution");
+  CHECK(s.rows[0].params == 26);  // the seed's inv_1 row
+  CHECK(s.rows[0].output == Shape{1, 32, 32, 3});
+  CHECK(s.rows[2].output == Shape{1, 16, 16, 3});
+  CHECK(s.rows[8].name == "flatten");
+  CHECK(s.rows[8].output == Shape{1, 192});
+  CHECK(s.rows[9].params == 12352);  // dense: 12,352
+  CHECK(s.rows[11].output == Shape{1, 10});
+  const std::string text = s.str();
+  CHECK(text.find("Trainable params: 13,074") != std::string::npos);
+  CHECK(text.find("Non-trainable params: 6") != std::string::npos);
+  CHECK(text.find("inv_2 (Involution)") != std::string::npos);
+  const nn::Summary cs = nn::summary(*conv, {32, 32, 3}, "conv");
+  CHECK(cs.rows[0].params == 896);
+  CHECK(cs.rows[9].params == 262208);
+}
+
+TEST_CASE("nn: ShiftViT names, stage shapes and drop-path rates") {
+  Generator gen(3);
+  models::ShiftViTConfig c;
+  c.dim = 24;
+  c.depths = {2, 1, 3, 1};
+  models::ShiftViT<float> m(c, gen);
+  const auto params = names_of(m.named_parameters());
+  for (const char* n : {"patch_projection.weight", "patch_projection.bias", "stages.0.shift_blocks.0.layer_norm.weight",
+                        "stages.0.shift_blocks.1.mlp.0.weight", "stages.0.shift_blocks.1.mlp.3.bias",
+                        "stages.0.patch_merge.layer_norm.bias", "stages.0.patch_merge.reduction.weight",
+                        "stages.2.shift_blocks.2.mlp.0.bias", "classifier.weight"})
+    CHECK_MESSAGE(contains(params, n), n);
+  CHECK_FALSE(contains(params, "stages.0.patch_merge.reduction.bias"));
+  CHECK_FALSE(contains(params, "stages.3.patch_merge.layer_norm.weight"));  // no merge after the last stage
+  const nn::Summary s = nn::summary(m, {48, 48, 3});
+  CHECK(s.rows.front().output == Shape{1, 12, 12, 24});
+  CHECK(s.rows.back().output == Shape{1, 10});
+  Shape last_stage;
+  for (const auto& r : s.rows)
+    if (r.name == "stages.2.patch_merge.reduction") last_stage = r.output;
+  CHECK(last_stage == Shape{1, 2, 2, 192});  // 12 -> 6 -> 3 -> 2 ("same": ceil)
+}
+
+TEST_CASE("nn: train/eval reaches every layer; zero_grad drops gradients") {
+  Generator gen(4);
+  models::ConvMixerConfig c;
+  c.width = 8;
+  c.depth = 2;
+  models::ConvMixer<float> m(c, gen);
+  m.eval();
+  for (const auto& [name, child] : m.children()) CHECK_FALSE(child->is_training());
+  m.train();
+  const auto x = test::uniform<float>({2, 8, 8, 3}, 5, 0, 255);
+  const auto labels = Tensor<int32_t>::from_vector({1, 7}, {2});
+  auto probs = m(x);
+  CHECK(probs.shape() == Shape{2, 10});
+  cross_entropy_from_probs(probs, labels).backward();
+  for (const auto& p : m.named_parameters()) CHECK_MESSAGE(p.tensor.grad().defined(), p.name);
+  int64_t tracked = 0;
+  for (const auto& cnt : m.named_counters()) tracked += *cnt.value;
+  CHECK(tracked == 1 + 2 * 2);  // every BatchNorm saw one training batch
+  m.zero_grad();
+  for (const auto& p : m.named_parameters()) CHECK_FALSE(p.tensor.grad().defined());
+  // Eval mode uses the running statistics: the output no longer depends on the batch.
+  m.eval();
+  NoGrad ng;
+  auto one = m(slice(x, 0, 0, 1));
+  auto both = m(x);
+  test::check_close(one, slice(both, 0, 0, 1), 1e-5, 1e-6, "eval is per-sample");
+}
+
+TEST_CASE("nn: layers reject bad configurations and inputs with clear errors") {
+  Generator gen(5);
+  CHECK_THROWS_PN(nn::Conv2d<float>({.in = 3, .out = 8, .kernel = 3, .groups = 2}, gen), "Conv2d");
+  CHECK_THROWS_PN(nn::Linear<float>({.in = 0, .out = 4}, gen), "Linear: in 0");
+  CHECK_THROWS_PN(nn::Dropout<float>(1.0), "Dropout");
+  CHECK_THROWS_PN(nn::BatchNorm2d<float>({.channels = 0}), "BatchNorm2d");
+  nn::Involution<float> inv({.channels = 3}, gen);
+  CHECK_THROWS_PN(inv(Tensor<float>::zeros({1, 8, 8, 4})), "Involution: input [1,8,8,4]");
+  nn::Linear<float> lin({.in = 4, .out = 2}, gen);
+  CHECK_THROWS_PN(lin(Tensor<float>::zeros({3, 5})), "linear: input [3,5]");
+}
