@@ -126,6 +126,22 @@ class Module {
   }
   const std::vector<std::pair<std::string, Ptr>>& children() const { return children_; }
 
+  // Moves every parameter and buffer to `device` in place: the layers' handles see the
+  // moved tensors (their TensorImpl stays, its storage changes). Gradients are dropped.
+  void to(Device device) {
+    auto move = [&](const Tensor<T>& t) {
+      if (t.device() == device) return;
+      const Tensor<T> moved = t.detach().contiguous().to(device);
+      TensorImpl<T>& impl = *t.impl();
+      impl.storage = moved.storage();
+      impl.strides = moved.strides();
+      impl.offset = moved.offset();
+      impl.grad = nullptr;
+    };
+    for (const auto& p : named_parameters()) move(p.tensor);
+    for (const auto& b : named_buffers()) move(b.tensor);
+  }
+
   // Drops every parameter's gradient (the next backward writes fresh ones).
   void zero_grad() {
     for (auto& p : named_parameters()) p.tensor.zero_grad();

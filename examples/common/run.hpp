@@ -1,0 +1,295 @@
+// What the three example programs share: the common flags, loading CIFAR-10 (binary
+// layout or an image folder, or synthetic data) with a seed's split, the train /
+// evaluate / resume flow around train::Trainer, the final test line, and the curves.
+//
+// A program fills a Program (its name, the seed's defaults, how to build its model and
+// optimizer, its augmentation, its pictures) and calls run_program(argc, argv, program).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/cli.hpp"
+#include "patchnet/data/cifar10.hpp"
+#include "patchnet/data/image_folder.hpp"
+#include "patchnet/data/loader.hpp"
+#include "patchnet/nn/summary.hpp"
+#include "patchnet/optim/optimizer.hpp"
+#include "patchnet/train/trainer.hpp"
+#include "patchnet/viz/layout.hpp"
+#include "patchnet/viz/line_chart.hpp"
+#include "patchnet/viz/png.hpp"
+
+namespace patchnet::examples {
+
+using Model = nn::Module<float>;
+
+// Where the seed takes its validation images from.
+enum class ValSplit { Head, Tail, Test };
+
+struct Defaults {
+  int64_t epochs = 10, batch_size = 128, patience = 0;
+  double lr = 1e-3, weight_decay = 1e-4;
+  int64_t val_images = 5000;  // of 50,000 training images (scaled for smaller sets)
+  ValSplit val = ValSplit::Head;
+};
+
+// The values of the common flags after parsing.
+struct Common {
+  std::string data, format, save, resume, log, evaluate, device_name;
+  int64_t epochs = 0, batch_size = 0, max_steps = 0, checkpoint_every = 0, train_limit = 0, seed = 0;
+  double lr = 0, weight_decay = 0;
+  bool synthetic = false, progress = true;
+  Device device = Device::cpu();
+};
+
+struct Program {
+  std::string name, about;
+  Defaults defaults;
+  train::LossKind loss = train::LossKind::Logits;
+  bool top5 = false;
+  std::function<void(Cli&)> add_flags;  // the program's own flags
+  // Called after parsing, before anything is loaded: may change the common values (the
+  // ConvMixer program's CPU profile does).
+  std::function<void(const Cli&, Common&)> adjust;
+  // The model and the metadata that identifies it in checkpoints ("model" tag + config).
+  std::function<std::shared_ptr<Model>(const Cli&, const Common&, Generator& init, Generator& masks)> build;
+  std::function<std::string(const Cli&)> tag;
+  std::function<std::map<std::string, std::string>(const Cli&)> config;
+  std::function<std::unique_ptr<optim::Optimizer<float>>(const Cli&, const Common&, Model&)> optimizer;
+  // lr for an optimizer step count, given the number of training images.
+  std::function<std::function<double(int64_t)>(const Cli&, const Common&, int64_t train_images)> schedule;
+  std::function<data::AugmentOptions(const Cli&, bool training)> augment;
+  std::function<Shape(const Cli&)> input_shape;  // one image after augmentation, for the summary
+  // Pictures after training (curves are drawn for every program).
+  std::function<void(const Cli&, const Common&, Model&, const data::ImageSet& test)> pictures;
+  // Extra work instead of training (ShiftViT's --predict); returns true when it handled the run.
+  std::function<bool(const Cli&, const Common&, Model&)> alternative;
+};
+
+inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& name) {
+  cli.section("data");
+  cli.add<std::string>("--data", "", "CIFAR-10: a folder with cifar-10-batches-bin/ (or the .bin files), or an "
+                                     "image folder <root>/{train,test}/<class>/*.png|jpg");
+  cli.add<std::string>("--data-format", "auto", "cifar | folder | auto");
+  cli.add<bool>("--synthetic", false, "random images of the right shape instead of files (a smoke test)");
+  cli.add<int64_t>("--train-limit", 0, "use only the first N training images (0: all)");
+  cli.section("training");
+  cli.add<int64_t>("--epochs", d.epochs, "training epochs");
+  cli.add<int64_t>("--batch-size", d.batch_size, "images per step");
+  cli.add<double>("--lr", d.lr, "learning rate (the peak, for a schedule)");
+  cli.add<double>("--weight-decay", d.weight_decay, "weight decay");
+  cli.add<int64_t>("--seed", 42, "seed of the initial weights, the data order, augmentation and dropout");
+  cli.add<int64_t>("--patience", d.patience, "early stopping: epochs without a better validation accuracy (0: off)");
+  cli.add<int64_t>("--max-steps", 0, "stop after N optimizer steps (0: no limit); resumable");
+  cli.add<std::string>("--device", "cpu", "cpu | cuda | cuda:N");
+  cli.section("files");
+  cli.add<std::string>("--save", "runs/" + name, "folder for checkpoints (last, best), log.csv and pictures");
+  cli.add<std::string>("--resume", "", "continue from a checkpoint (the run's last.safetensors)");
+  cli.add<std::string>("--log", "", "also write the CSV log here (default: <save>/log.csv)");
+  cli.add<int64_t>("--checkpoint-every", 0, "also write last.safetensors every N steps (0: each epoch)");
+  cli.add<std::string>("--evaluate", "", "score this checkpoint on the test set without training");
+  cli.add<bool>("--no-progress", false, "no progress bar");
+}
+
+inline Common read_common(const Cli& cli) {
+  Common c;
+  c.data = cli.get<std::string>("--data");
+  c.format = cli.get<std::string>("--data-format");
+  c.synthetic = cli.get<bool>("--synthetic");
+  c.train_limit = cli.get<int64_t>("--train-limit");
+  c.epochs = cli.get<int64_t>("--epochs");
+  c.batch_size = cli.get<int64_t>("--batch-size");
+  c.lr = cli.get<double>("--lr");
+  c.weight_decay = cli.get<double>("--weight-decay");
+  c.seed = cli.get<int64_t>("--seed");
+  c.max_steps = cli.get<int64_t>("--max-steps");
+  c.device_name = cli.get<std::string>("--device");
+  c.save = cli.get<std::string>("--save");
+  c.resume = cli.get<std::string>("--resume");
+  c.log = cli.get<std::string>("--log");
+  c.checkpoint_every = cli.get<int64_t>("--checkpoint-every");
+  c.evaluate = cli.get<std::string>("--evaluate");
+  c.progress = !cli.get<bool>("--no-progress");
+  return c;
+}
+
+inline void check_common(Common& c) {
+  PN_CHECK(c.epochs > 0, "--epochs ", c.epochs, " must be positive");
+  PN_CHECK(c.batch_size > 0, "--batch-size ", c.batch_size, " must be positive");
+  PN_CHECK(c.lr >= 0 && std::isfinite(c.lr), "--lr ", c.lr, " must be a finite number >= 0");
+  PN_CHECK(c.weight_decay >= 0 && std::isfinite(c.weight_decay), "--weight-decay ", c.weight_decay, " must be >= 0");
+  PN_CHECK(c.seed >= 0, "--seed ", c.seed, " must be >= 0");
+  PN_CHECK(c.max_steps >= 0, "--max-steps ", c.max_steps, " must be >= 0");
+  PN_CHECK(c.train_limit >= 0, "--train-limit ", c.train_limit, " must be >= 0");
+  PN_CHECK(c.checkpoint_every >= 0, "--checkpoint-every ", c.checkpoint_every, " must be >= 0");
+  PN_CHECK(c.format == "auto" || c.format == "cifar" || c.format == "folder", "--data-format '", c.format,
+           "' must be cifar, folder or auto");
+  PN_CHECK(c.synthetic || !c.data.empty(), "no data: pass --data DIR (CIFAR-10; see ../shared/data/README.md or ",
+           "tools/download_cifar10.sh) or --synthetic");
+  if (c.device_name == "cpu") {
+    c.device = Device::cpu();
+  } else if (c.device_name == "cuda" || c.device_name.rfind("cuda:", 0) == 0) {
+    int index = 0;
+    if (c.device_name.size() > 5) {
+      char* end = nullptr;
+      index = static_cast<int>(std::strtol(c.device_name.c_str() + 5, &end, 10));
+      PN_CHECK(end && *end == '\0' && index >= 0, "--device '", c.device_name, "': bad device index");
+    }
+    c.device = Device::cuda(index);
+  } else {
+    fail("--device '", c.device_name, "' must be cpu, cuda or cuda:N");
+  }
+}
+
+struct Splits {
+  data::ImageSet train, val, test;
+  bool val_is_test = false;
+};
+
+inline Splits load_splits(const Common& c, const Defaults& d) {
+  data::ImageSet all, test;
+  if (c.synthetic) {
+    const int64_t n = c.train_limit > 0 ? c.train_limit : 2048;
+    all = data::synthetic_image_set(n, 32, 32, 3, 10, static_cast<uint64_t>(c.seed));
+    test = data::synthetic_image_set(512, 32, 32, 3, 10, static_cast<uint64_t>(c.seed) + 1);
+  } else {
+    namespace fs = std::filesystem;
+    std::string format = c.format;
+    if (format == "auto")
+      format = fs::is_directory(fs::path(c.data) / "train") && !fs::exists(fs::path(c.data) / "cifar-10-batches-bin")
+                   ? "folder"
+                   : "cifar";
+    if (format == "cifar") {
+      all = data::read_cifar10(c.data, data::Cifar10Split::Train);
+      test = data::read_cifar10(c.data, data::Cifar10Split::Test);
+    } else {
+      all = data::read_image_folder(c.data, "train", 32, 32);
+      test = data::read_image_folder(c.data, "test", 32, 32);
+    }
+  }
+  Splits s;
+  if (d.val == ValSplit::Test) {
+    s.train = std::move(all);
+    s.val = test;
+    s.val_is_test = true;
+  } else {
+    const double fraction = static_cast<double>(d.val_images) / 50000.0;  // the seed's share
+    data::TrainValSplit tv = d.val == ValSplit::Head ? data::split_head_fraction(all, fraction)
+                                                     : data::split_tail_fraction(all, fraction);
+    s.train = std::move(tv.train);
+    s.val = std::move(tv.val);
+  }
+  if (c.train_limit > 0 && c.train_limit < s.train.n) s.train = data::subset(s.train, 0, c.train_limit);
+  s.test = std::move(test);
+  return s;
+}
+
+// Loss and accuracy curves per epoch, beside each other, as curves.png.
+inline void draw_curves(const train::History& h, const std::string& path, bool with_val) {
+  if (h.epochs.empty()) return;
+  viz::Series tl{"train loss", {}}, vl{"val loss", {}}, ta{"train accuracy", {}}, va{"val accuracy", {}};
+  for (const auto& e : h.epochs) {
+    tl.y.push_back(e.train_loss);
+    vl.y.push_back(e.val_loss);
+    ta.y.push_back(e.train_acc);
+    va.y.push_back(e.val_acc);
+  }
+  std::vector<viz::Series> loss{tl}, acc{ta};
+  if (with_val) {
+    loss.push_back(vl);
+    acc.push_back(va);
+  }
+  viz::write_png(path, viz::side_by_side({viz::line_chart("Loss", "epoch", "loss", loss),
+                                          viz::line_chart("Accuracy", "epoch", "accuracy", acc)}));
+}
+
+inline void print_test(const train::EvalResult& r, bool top5) {
+  std::printf("test loss: %.4f\n", r.loss);
+  std::printf("test accuracy: %.2f%%\n", 100.0 * r.acc);
+  if (top5) std::printf("test top-5 accuracy: %.2f%%\n", 100.0 * r.top5);
+  std::fflush(stdout);
+}
+
+inline int run_program_impl(int argc, char** argv, const Program& p) {
+  Cli cli(p.name, p.about);
+  add_common_flags(cli, p.defaults, p.name);
+  if (p.add_flags) p.add_flags(cli);
+  if (!cli.parse(argc, argv)) return 0;
+  Common c = read_common(cli);
+  if (p.adjust) p.adjust(cli, c);
+  check_common(c);
+  if (p.alternative) {  // ShiftViT's --predict needs no data set
+    Generator init(static_cast<uint64_t>(c.seed)), masks(static_cast<uint64_t>(c.seed) + 1);
+    std::shared_ptr<Model> m = p.build(cli, c, init, masks);
+    if (p.alternative(cli, c, *m)) return 0;
+  }
+
+  Generator init(static_cast<uint64_t>(c.seed)), masks(static_cast<uint64_t>(c.seed) + 1);
+  std::shared_ptr<Model> model = p.build(cli, c, init, masks);
+  std::cout << nn::summary(*model, p.input_shape(cli), p.tag(cli)).str();
+
+  const Splits s = load_splits(c, p.defaults);
+  data::LoaderOptions tl{.batch_size = c.batch_size, .shuffle = true, .training = true,
+                         .seed = static_cast<uint64_t>(c.seed), .augment = p.augment(cli, true)};
+  data::LoaderOptions el{.batch_size = c.batch_size, .shuffle = false, .training = false,
+                         .seed = static_cast<uint64_t>(c.seed), .augment = p.augment(cli, false)};
+  data::BatchLoader<float> train_loader(s.train, tl), val_loader(s.val, el), test_loader(s.test, el);
+  model->to(c.device);
+  const std::string tag = p.tag(cli);
+
+  if (!c.evaluate.empty()) {
+    train::load_model(c.evaluate, *model, tag);
+    std::cout << "evaluating " << c.evaluate << " on " << s.test.n << " test images\n";
+    print_test(train::evaluate(*model, test_loader, p.loss, c.device), p.top5);
+    return 0;
+  }
+
+  std::cout << "data: " << s.train.n << " training, " << s.val.n << (s.val_is_test ? " validation (the test set, as the seed)" : " validation")
+            << ", " << s.test.n << " test images; " << train_loader.batches_per_epoch() << " steps per epoch\n";
+  std::unique_ptr<optim::Optimizer<float>> opt = p.optimizer(cli, c, *model);
+  train::FitConfig fc;
+  fc.epochs = c.epochs;
+  fc.max_steps = c.max_steps;
+  fc.patience = cli.get<int64_t>("--patience");
+  fc.loss = p.loss;
+  fc.top5 = p.top5;
+  fc.out_dir = c.save;
+  fc.checkpoint_every = c.checkpoint_every;
+  fc.model_tag = tag;
+  fc.metadata = p.config(cli);
+  fc.lr = p.schedule(cli, c, s.train.n);
+  fc.device = c.device;
+  fc.progress = c.progress;
+  train::Trainer<float> trainer(*model, *opt, masks, fc);
+  if (!c.resume.empty()) trainer.resume(c.resume);
+  trainer.fit(train_loader, &val_loader);
+  if (!c.log.empty()) io::write_file_atomic(c.log, trainer.history().csv());
+  draw_curves(trainer.history(), c.save + "/curves.png", true);
+
+  // The seeds end by scoring the best checkpoint on the test set.
+  const bool have_best = std::filesystem::exists(trainer.best_path());
+  if (have_best) train::load_model(trainer.best_path(), *model, tag);
+  std::cout << "scoring " << (have_best ? trainer.best_path() : std::string("the final weights")) << " on "
+            << s.test.n << " test images\n";
+  print_test(train::evaluate(*model, test_loader, p.loss, c.device), p.top5);
+  if (p.pictures) p.pictures(cli, c, *model, s.test);
+  return 0;
+}
+
+// Runs the program; a patchnet::Error (bad flag, bad data, bad checkpoint) prints its
+// message and exits with status 2.
+inline int run_program(int argc, char** argv, const Program& p) {
+  try {
+    return run_program_impl(argc, argv, p);
+  } catch (const Error& e) {
+    std::cerr << p.name << ": error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace patchnet::examples

@@ -1,0 +1,134 @@
+// ConvMixer on CIFAR-10, as the ConvMixer seeds (000, 004): ConvMixer-256/8 (kernel 5,
+// patch 2), Rescaling(1/255), softmax head with sparse categorical cross entropy, AdamW
+// (lr 1e-3, weight decay 1e-4), batch 128, 10 epochs, validation on the first 5,000
+// training images, best-on-validation checkpoint scored on the test set. Augmentation:
+// the seed's RandomCrop(32, 32) of a 32x32 image is the identity, so only the random
+// horizontal flip acts (--crop-pad 4 adds the usual pad-and-crop).
+//
+// On the CPU the default is the "quick" profile (a smaller ConvMixer for a few epochs
+// that finishes in minutes and visibly learns); --profile seed, or --device cuda, runs
+// the seed's settings.
+#include <cstdio>
+
+#include "common/run.hpp"
+#include "patchnet/models/convmixer.hpp"
+#include "patchnet/optim/adam.hpp"
+#include "patchnet/viz/grid.hpp"
+
+using namespace patchnet;
+using namespace patchnet::examples;
+
+namespace {
+// The profile in effect: quick on the CPU, seed on CUDA, unless --profile says.
+std::string profile_of(const Cli& cli) {
+  std::string profile = cli.get<std::string>("--profile");
+  if (profile.empty()) profile = cli.get<std::string>("--device") == "cpu" ? "quick" : "seed";
+  PN_CHECK(profile == "seed" || profile == "quick", "--profile '", profile, "' must be seed or quick");
+  return profile;
+}
+
+// The model: the flags, with the quick profile's width 128 and depth 4 where not given.
+models::ConvMixerConfig config_of(const Cli& cli) {
+  const bool quick = profile_of(cli) == "quick";
+  auto pick = [&](const char* flag, int64_t quick_value) {
+    return quick && !cli.given(flag) ? quick_value : cli.get<int64_t>(flag);
+  };
+  models::ConvMixerConfig c;
+  c.width = pick("--width", 128);
+  c.depth = pick("--depth", 4);
+  c.kernel = cli.get<int64_t>("--kernel");
+  c.patch = cli.get<int64_t>("--patch");
+  return c;
+}
+
+optim::AdamWOptions adamw_options(const std::string& convention, double wd) {
+  if (convention == "keras") return optim::AdamWOptions::keras(wd);
+  if (convention == "tfa") return optim::AdamWOptions::tensorflow_addons(wd);
+  if (convention == "pytorch") return optim::AdamWOptions::pytorch(wd);
+  fail("--adamw '", convention, "' must be keras, tfa or pytorch");
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  Program p;
+  p.name = "convmixer_cifar10";
+  p.about = "Train ConvMixer on CIFAR-10 as the ConvMixer seed does (ConvMixer-256/8, AdamW, 10 epochs).\n"
+            "On the CPU the default --profile quick trains ConvMixer-128/4 for 2 epochs (a few minutes);\n"
+            "--profile seed (the default with --device cuda) runs the seed's settings.";
+  p.defaults = {.epochs = 10, .batch_size = 128, .lr = 1e-3, .weight_decay = 1e-4, .val_images = 5000,
+                .val = ValSplit::Head};
+  p.loss = train::LossKind::Probabilities;
+  p.add_flags = [](Cli& cli) {
+    cli.section("model");
+    cli.add<std::string>("--profile", "", "seed | quick (default: quick on the CPU, seed on CUDA)");
+    cli.add<int64_t>("--width", 256, "channels (the seed: 256)");
+    cli.add<int64_t>("--depth", 8, "ConvMixer blocks (the seed: 8)");
+    cli.add<int64_t>("--kernel", 5, "depthwise kernel size");
+    cli.add<int64_t>("--patch", 2, "patch size of the stem");
+    cli.add<std::string>("--adamw", "keras", "AdamW convention: keras (seed 000, Keras 3), tfa (seed 004, weight "
+                                              "decay not scaled by lr) or pytorch");
+    cli.add<int64_t>("--crop-pad", 0, "random crop after zero padding by N pixels (0: the seed's flip only)");
+  };
+  p.adjust = [](const Cli& cli, Common& c) {
+    if (profile_of(cli) != "quick") return;
+    if (!cli.given("--epochs")) c.epochs = 2;
+    const auto m = config_of(cli);
+    std::printf("profile quick (CPU): ConvMixer-%lld/%lld for %lld epochs; --profile seed runs the seed's "
+                "ConvMixer-256/8 for 10 epochs\n",
+                static_cast<long long>(m.width), static_cast<long long>(m.depth), static_cast<long long>(c.epochs));
+  };
+  p.tag = [](const Cli& cli) {
+    const auto c = config_of(cli);
+    return "convmixer-" + std::to_string(c.width) + "/" + std::to_string(c.depth) + "-k" + std::to_string(c.kernel) +
+           "-p" + std::to_string(c.patch);
+  };
+  p.config = [](const Cli& cli) {
+    const auto c = config_of(cli);
+    return std::map<std::string, std::string>{{"width", std::to_string(c.width)},
+                                              {"depth", std::to_string(c.depth)},
+                                              {"kernel", std::to_string(c.kernel)},
+                                              {"patch", std::to_string(c.patch)}};
+  };
+  p.build = [](const Cli& cli, const Common&, Generator& init, Generator&) -> std::shared_ptr<Model> {
+    return std::make_shared<models::ConvMixer<float>>(config_of(cli), init);
+  };
+  p.optimizer = [](const Cli& cli, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
+    std::vector<optim::ParamRef<float>> params;
+    for (const auto& np : m.named_parameters()) params.push_back({np.name, np.tensor});
+    return std::make_unique<optim::AdamW<float>>(params, adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
+  };
+  p.schedule = [](const Cli&, const Common& c, int64_t) -> std::function<double(int64_t)> {
+    const double lr = c.lr;
+    return [lr](int64_t) { return lr; };
+  };
+  p.augment = [](const Cli& cli, bool training) {
+    data::AugmentOptions a;
+    const int64_t pad = cli.get<int64_t>("--crop-pad");
+    PN_CHECK(pad >= 0, "--crop-pad ", pad, " must be >= 0");
+    a.hflip = training;
+    if (pad > 0) {
+      a.pad = pad;
+      a.crop = 32;
+    }
+    return a;  // raw 0..255 pixels: the model's Rescaling divides by 255
+  };
+  p.input_shape = [](const Cli&) { return Shape{32, 32, 3}; };
+  p.pictures = [](const Cli&, const Common& c, Model& m, const data::ImageSet&) {
+    auto& cm = static_cast<models::ConvMixer<float>&>(m);
+    const auto& cfg = cm.config();
+    const Tensor<float> stem = cm.patch_embedding_weight().to(Device::cpu()).contiguous();
+    const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(cfg.width))));
+    viz::write_png(c.save + "/patch_embeddings.png",
+                   viz::filter_grid(stem.data(), static_cast<int>(cfg.patch), static_cast<int>(cfg.patch), 3,
+                                    static_cast<int>(cfg.width), cols, 8));
+    if (cfg.depth > 0) {  // a kernel from the middle of the network, as the seed shows
+      const Tensor<float> dw = cm.depthwise_weight(cfg.depth / 2 - (cfg.depth > 1 ? 1 : 0)).to(Device::cpu()).contiguous();
+      viz::write_png(c.save + "/depthwise_kernels.png",
+                     viz::depthwise_grid(dw.data(), static_cast<int>(cfg.kernel), static_cast<int>(cfg.kernel),
+                                         static_cast<int>(cfg.width), cols, 4, 1, viz::Colormap::Viridis,
+                                         viz::Normalize::PerFilter));  // plt.imshow scales each kernel
+    }
+    std::cout << "pictures: " << c.save << "/{curves,patch_embeddings,depthwise_kernels}.png\n";
+  };
+  return run_program(argc, argv, p);
+}

@@ -1,0 +1,180 @@
+// ShiftViT on CIFAR-10, as the ShiftViT seed (001): patch 4, dim 96, stages 2-4-8-2,
+// num_div 12, shift 1 pixel, MLP ratio 2, dropout 0.2, stochastic depth 0.2, LayerNorm eps
+// 1e-5; augmentation Resizing(52) -> RandomCrop(48) -> RandomFlip -> Rescaling(1/255)
+// (evaluation: resize to 48); AdamW (TensorFlow Addons: weight decay 1e-4 not scaled by
+// the learning rate) under warmup-cosine (1e-5 -> 1e-3 over the first 15% of the steps,
+// cosine to 0 at the end); batch 256; up to 100 epochs with early stopping (patience 5 on
+// validation accuracy); training on the first 40,000 images, validation on the last 10,000;
+// top-1 and top-5 test accuracy.
+//
+// --predict DIR classifies the JPEG / PNG images of a folder with a saved model (the seed's
+// inference section): each image is resized to 32x32 (bilinear; the seed uses nearest), then goes
+// through the evaluation pipeline, and its classes are printed with their confidences.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <sstream>
+
+#include "common/run.hpp"
+#include "patchnet/data/augment.hpp"
+#include "patchnet/data/image_folder.hpp"
+#include "patchnet/models/shiftvit.hpp"
+#include "patchnet/ops/activation.hpp"
+#include "patchnet/optim/adam.hpp"
+#include "patchnet/optim/schedule.hpp"
+
+using namespace patchnet;
+using namespace patchnet::examples;
+
+namespace {
+std::vector<int64_t> parse_stages(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    PN_CHECK(!item.empty() && end && *end == '\0' && v >= 0, "--stages '", text,
+             "' must be a comma-separated list of block counts, like 2,4,8,2");
+    out.push_back(v);
+  }
+  PN_CHECK(!out.empty(), "--stages '", text, "' is empty");
+  return out;
+}
+
+models::ShiftViTConfig config_of(const Cli& cli) {
+  models::ShiftViTConfig c;
+  c.patch = cli.get<int64_t>("--patch");
+  c.dim = cli.get<int64_t>("--dim");
+  c.depths = parse_stages(cli.get<std::string>("--stages"));
+  c.num_div = cli.get<int64_t>("--num-div");
+  c.shift = cli.get<int64_t>("--shift");
+  c.mlp_ratio = cli.get<double>("--mlp-ratio");
+  c.mlp_dropout = cli.get<double>("--dropout");
+  c.drop_path = cli.get<double>("--drop-path");
+  c.eps = cli.get<double>("--eps");
+  const std::string g = cli.get<std::string>("--shift-group");
+  PN_CHECK(g == "paper" || g == "keras", "--shift-group '", g, "' must be paper or keras");
+  c.shift_group = g == "paper" ? models::ShiftGroup::Paper : models::ShiftGroup::KerasSeed;
+  return c;
+}
+
+data::AugmentOptions augment_of(const Cli& cli, bool training) {
+  const int64_t size = cli.get<int64_t>("--image-size");
+  PN_CHECK(size > 0, "--image-size ", size, " must be positive");
+  return {.rescale = true, .resize = size + 4, .crop = size, .hflip = training, .eval_resize = size};
+}
+
+// The seed's inference: every image of `dir`, resized to 32x32, through the evaluation
+// pipeline and the model; prints each image's classes by confidence.
+void predict(const Cli& cli, const Common& c, Model& model) {
+  const std::string dir = cli.get<std::string>("--predict");
+  std::string weights = cli.get<std::string>("--weights");
+  if (weights.empty()) weights = c.save + "/best.safetensors";
+  model.to(c.device);
+  train::load_model(weights, model, "shiftvit");
+  model.eval();
+  const std::vector<std::string> files = data::list_images(dir);
+  PN_CHECK(!files.empty(), "--predict ", dir, ": no .jpg, .jpeg or .png images in this folder");
+  const data::AugmentOptions aug = augment_of(cli, false);
+  const Shape shape = data::output_shape(aug, 32, 32, 3, false);
+  const auto& names = data::cifar10_class_names();
+  NoGrad no_grad;
+  for (const std::string& file : files) {
+    const std::vector<uint8_t> pixels = data::load_image_rgb(file, 32, 32);
+    Tensor<float> x = Tensor<float>::empty({1, shape[0], shape[1], shape[2]});
+    data::augment_image(pixels.data(), 32, 32, 3, x.data(), aug, false, 0, 0, 0);
+    const std::vector<float> p = softmax(model(x.to(c.device)).to(Device::cpu()), -1).to_vector();
+    std::vector<size_t> order(p.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+    std::printf("%s: %s", std::filesystem::path(file).filename().c_str(), names[order[0]].c_str());
+    for (size_t k = 0; k < order.size(); ++k)
+      std::printf("%s %s %.2f%%", k ? "," : " |", names[order[k]].c_str(), 100.0 * p[order[k]]);
+    std::printf("\n");
+  }
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  Program p;
+  p.name = "shiftvit_cifar10";
+  p.about = "Train ShiftViT on CIFAR-10 as the ShiftViT seed does (dim 96, stages 2-4-8-2, AdamW with\n"
+            "warmup-cosine, early stopping), or classify a folder of images with --predict DIR.";
+  p.defaults = {.epochs = 100, .batch_size = 256, .patience = 5, .lr = 1e-3, .weight_decay = 1e-4,
+                .val_images = 10000, .val = ValSplit::Tail};
+  p.loss = train::LossKind::Logits;
+  p.top5 = true;
+  p.add_flags = [](Cli& cli) {
+    cli.section("model");
+    cli.add<int64_t>("--patch", 4, "patch size of the projection");
+    cli.add<int64_t>("--dim", 96, "channels after the projection (doubled by each patch merging)");
+    cli.add<std::string>("--stages", "2,4,8,2", "shift blocks per stage");
+    cli.add<int64_t>("--num-div", 12, "channel divisions of the shift");
+    cli.add<int64_t>("--shift", 1, "pixels each shifted group moves");
+    cli.add<std::string>("--shift-group", "paper", "paper (g = C / num_div, the official code) or keras (the seed's "
+                                                    "tf.split reading)");
+    cli.add<double>("--mlp-ratio", 2.0, "MLP expansion ratio");
+    cli.add<double>("--dropout", 0.2, "MLP dropout rate");
+    cli.add<double>("--drop-path", 0.2, "largest stochastic-depth rate (linear from 0 within each stage)");
+    cli.add<double>("--eps", 1e-5, "LayerNorm epsilon");
+    cli.add<int64_t>("--image-size", 48, "training crop (images are resized to size + 4 first)");
+    cli.section("optimizer");
+    cli.add<double>("--lr-start", 1e-5, "learning rate at step 0 (warmup start)");
+    cli.add<double>("--warmup", 0.15, "fraction of the steps spent warming up");
+    cli.add<std::string>("--adamw", "tfa", "AdamW convention: tfa (the seed: weight decay not scaled by lr), keras "
+                                           "or pytorch");
+    cli.section("inference");
+    cli.add<std::string>("--predict", "", "classify the images of this folder and exit");
+    cli.add<std::string>("--weights", "", "model for --predict (default: <save>/best.safetensors)");
+  };
+  p.tag = [](const Cli&) { return std::string("shiftvit"); };
+  p.config = [](const Cli& cli) {
+    const auto c = config_of(cli);
+    std::string stages;
+    for (int64_t d : c.depths) stages += (stages.empty() ? "" : ",") + std::to_string(d);
+    return std::map<std::string, std::string>{{"dim", std::to_string(c.dim)},
+                                              {"patch", std::to_string(c.patch)},
+                                              {"stages", stages},
+                                              {"num_div", std::to_string(c.num_div)},
+                                              {"shift_group", cli.get<std::string>("--shift-group")}};
+  };
+  p.build = [](const Cli& cli, const Common&, Generator& init, Generator& masks) -> std::shared_ptr<Model> {
+    return std::make_shared<models::ShiftViT<float>>(config_of(cli), init, &masks);
+  };
+  p.optimizer = [](const Cli& cli, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
+    std::vector<optim::ParamRef<float>> params;
+    for (const auto& np : m.named_parameters()) params.push_back({np.name, np.tensor});
+    const std::string conv = cli.get<std::string>("--adamw");
+    optim::AdamWOptions o;
+    if (conv == "tfa") o = optim::AdamWOptions::tensorflow_addons(c.weight_decay);
+    else if (conv == "keras") o = optim::AdamWOptions::keras(c.weight_decay);
+    else if (conv == "pytorch") o = optim::AdamWOptions::pytorch(c.weight_decay);
+    else fail("--adamw '", conv, "' must be tfa, keras or pytorch");
+    return std::make_unique<optim::AdamW<float>>(params, o);
+  };
+  p.schedule = [](const Cli& cli, const Common& c, int64_t train_images) -> std::function<double(int64_t)> {
+    const double warmup = cli.get<double>("--warmup");
+    PN_CHECK(warmup >= 0 && warmup <= 1, "--warmup ", warmup, " must be a fraction in [0, 1]");
+    // The seed: total_steps = int(len(x_train) / batch_size * epochs), warmup = int(total * 0.15).
+    const auto total = static_cast<int64_t>(static_cast<double>(train_images) / static_cast<double>(c.batch_size) *
+                                            static_cast<double>(c.epochs));
+    const optim::WarmupCosine s{.lr_start = cli.get<double>("--lr-start"), .lr_max = c.lr,
+                                .warmup_steps = static_cast<int64_t>(static_cast<double>(total) * warmup),
+                                .total_steps = total};
+    s.validate();
+    return [s](int64_t step) { return s(step); };
+  };
+  p.augment = augment_of;
+  p.input_shape = [](const Cli& cli) {
+    const int64_t size = cli.get<int64_t>("--image-size");
+    return Shape{size, size, 3};
+  };
+  p.alternative = [](const Cli& cli, const Common& c, Model& m) {
+    if (cli.get<std::string>("--predict").empty()) return false;
+    predict(cli, c, m);
+    return true;
+  };
+  return run_program(argc, argv, p);
+}

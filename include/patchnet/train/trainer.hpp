@@ -1,0 +1,359 @@
+// The training loop: Keras' fit() with its ModelCheckpoint(save_best_only, monitor
+// val_accuracy) and EarlyStopping(monitor val_accuracy, patience) callbacks, plus what a
+// long run needs: checkpoints to resume from, a CSV log, a progress bar.
+//
+// Per step: lr = schedule(optimizer.steps()) (Keras passes `iterations`, 0 at the first
+// update), forward in training mode, loss, backward, optimizer step. Per epoch: evaluation
+// on the validation loader (eval mode, no graph), one summary line, the CSV log rewritten,
+// best.safetensors written when validation accuracy improves (strictly, as Keras), and
+// last.safetensors (model, optimizer, training state) always.
+//
+// Resume: every random choice is a pure function of the seed and the position (the data
+// order and augmentation of (epoch, index), data/loader.hpp; dropout masks from a
+// Generator whose offset is saved), so a run resumed from last.safetensors at (epoch,
+// batch) computes exactly what the uninterrupted run computes. last.safetensors is also
+// written every `checkpoint_every` steps, when --max-steps stops a run, and on Ctrl-C
+// (SIGINT stops the run after the current step, with a checkpoint, instead of losing it).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "patchnet/autograd/grad_mode.hpp"
+#include "patchnet/core/random.hpp"
+#include "patchnet/data/loader.hpp"
+#include "patchnet/io/atomic_file.hpp"
+#include "patchnet/ops/loss.hpp"
+#include "patchnet/train/checkpoint.hpp"
+#include "patchnet/train/history.hpp"
+#include "patchnet/train/progress.hpp"
+
+namespace patchnet::train {
+
+// What the model outputs: logits (cross_entropy) or probabilities from a softmax head
+// (cross_entropy_from_probs, Keras' sparse_categorical_crossentropy; the ConvMixer seed).
+enum class LossKind { Logits, Probabilities };
+
+template <FloatingPoint T>
+Tensor<T> classification_loss(const Tensor<T>& out, const Tensor<int32_t>& labels, LossKind kind) {
+  return kind == LossKind::Logits ? cross_entropy(out, labels) : cross_entropy_from_probs(out, labels);
+}
+
+struct FitConfig {
+  int64_t epochs = 10;
+  int64_t max_steps = 0;         // stop after this many optimizer steps in all (0: no limit)
+  int64_t patience = 0;          // early stopping on validation accuracy (0: off)
+  LossKind loss = LossKind::Logits;
+  bool top5 = false;             // also report top-5 accuracy (ShiftViT)
+  std::string out_dir;           // last.safetensors, best.safetensors, log.csv; empty: save nothing
+  int64_t checkpoint_every = 0;  // also write last.safetensors every N steps (0: epoch ends only)
+  std::string model_tag;         // written into checkpoints, checked when loading one
+  std::map<std::string, std::string> metadata;  // more checkpoint metadata (the model's config)
+  std::function<double(int64_t)> lr;            // learning rate for an optimizer step count
+  Device device = Device::cpu();                // where the model lives; batches are moved there
+  bool progress = true;                         // the bar, on a terminal
+  std::ostream* log = &std::cout;               // epoch lines; null for silence
+};
+
+struct EvalResult {
+  double loss = NAN, acc = NAN, top5 = NAN;
+  int64_t n = 0;
+};
+
+// Loss and accuracy of the model on every batch of `loader` (eval mode, no graph). The
+// model's train/eval mode is restored afterwards.
+template <FloatingPoint T>
+EvalResult evaluate(nn::Module<T>& model, data::BatchLoader<T>& loader, LossKind loss, Device device = Device::cpu(),
+                    int64_t epoch = 0) {
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGrad no_grad;
+  double loss_sum = 0;
+  int64_t n = 0, correct = 0, correct5 = 0;
+  loader.start_epoch(epoch);
+  data::Batch<T> b;
+  while (loader.next(b)) {
+    const Tensor<T> out = model(b.images.to(device)).to(Device::cpu());
+    const int64_t B = b.labels.numel();
+    loss_sum += static_cast<double>(classification_loss(out, b.labels, loss).item()) * static_cast<double>(B);
+    correct += topk_correct(out, b.labels, 1);
+    if (out.size(1) >= 5) correct5 += topk_correct(out, b.labels, 5);
+    n += B;
+  }
+  model.train(was_training);
+  PN_CHECK(n > 0, "evaluate: the loader gave no images");
+  const double dn = static_cast<double>(n);
+  return {loss_sum / dn, static_cast<double>(correct) / dn, static_cast<double>(correct5) / dn, n};
+}
+
+namespace detail {
+inline std::atomic<bool>& stop_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+// SIGINT asks the loop to stop after the current step; a second Ctrl-C kills as usual.
+class SigintGuard {
+ public:
+  SigintGuard() {
+    stop_requested() = false;
+    prev_ = std::signal(SIGINT, [](int) {
+      stop_requested() = true;
+      std::signal(SIGINT, SIG_DFL);
+    });
+  }
+  ~SigintGuard() { std::signal(SIGINT, prev_ == SIG_ERR ? SIG_DFL : prev_); }
+
+ private:
+  void (*prev_)(int) = SIG_DFL;
+};
+
+inline int64_t meta_int(const io::SafeTensors& f, const std::string& key) {
+  auto it = f.metadata.find(key);
+  PN_CHECK(it != f.metadata.end(), "checkpoint ", f.path, ": no '", key, "' in its metadata");
+  try {
+    return std::stoll(it->second);
+  } catch (const std::exception&) {
+    fail("checkpoint ", f.path, ": metadata '", key, "' = '", it->second, "' is not an integer");
+  }
+}
+inline double meta_double(const io::SafeTensors& f, const std::string& key) {
+  auto it = f.metadata.find(key);
+  PN_CHECK(it != f.metadata.end(), "checkpoint ", f.path, ": no '", key, "' in its metadata");
+  return std::strtod(it->second.c_str(), nullptr);
+}
+inline std::string exact(double v) {  // round-trips through strtod
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+}  // namespace detail
+
+// A model file: the state dict and the model's metadata, no optimizer (best.safetensors,
+// or a model a user exports).
+template <FloatingPoint T>
+void save_model(const std::string& path, const nn::Module<T>& model, const std::string& tag,
+                const std::map<std::string, std::string>& metadata) {
+  io::SafeTensors f;
+  add_state_dict(f, model);
+  f.metadata = metadata;
+  f.metadata["model"] = tag;
+  f.metadata["format"] = "patchnet checkpoint; tensors in PyTorch layouts";
+  io::save_safetensors(path, f);
+}
+
+// Loads a model file (or a training checkpoint) into `model`.
+template <FloatingPoint T>
+io::SafeTensors load_model(const std::string& path, nn::Module<T>& model, const std::string& tag) {
+  io::SafeTensors f = io::load_safetensors(path);
+  load_state_dict(f, model, tag);
+  return f;
+}
+
+template <FloatingPoint T>
+class Trainer {
+ public:
+  // `masks` is the generator the model's dropout layers draw from; its offset is saved.
+  Trainer(nn::Module<T>& model, optim::Optimizer<T>& opt, Generator& masks, FitConfig cfg)
+      : model_(model), opt_(opt), masks_(masks), cfg_(std::move(cfg)) {
+    PN_CHECK(cfg_.epochs > 0, "Trainer: epochs ", cfg_.epochs, " must be positive");
+    PN_CHECK(cfg_.max_steps >= 0 && cfg_.patience >= 0 && cfg_.checkpoint_every >= 0,
+             "Trainer: max_steps, patience and checkpoint_every must be >= 0");
+    PN_CHECK(static_cast<bool>(cfg_.lr), "Trainer: no learning-rate schedule");
+    if (!cfg_.out_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(cfg_.out_dir, ec);
+      PN_CHECK(!ec, "Trainer: cannot create the output folder ", cfg_.out_dir, ": ", ec.message());
+    }
+  }
+
+  std::string last_path() const { return cfg_.out_dir + "/last.safetensors"; }
+  std::string best_path() const { return cfg_.out_dir + "/best.safetensors"; }
+  std::string log_path() const { return cfg_.out_dir + "/log.csv"; }
+  const History& history() const { return history_; }
+  bool stopped_early() const { return stopped_early_; }
+  bool interrupted() const { return interrupted_; }
+  double best_val_acc() const { return best_; }
+
+  // Continues from a checkpoint written by this trainer (last.safetensors).
+  void resume(const std::string& path) {
+    io::SafeTensors f = io::load_safetensors(path);
+    PN_CHECK(f.metadata.count("epoch") && f.metadata.count("batch"), "checkpoint ", path,
+             ": not a training checkpoint (no epoch / batch); a best.safetensors model file cannot be resumed, ",
+             "use last.safetensors");
+    load_state_dict(f, model_, cfg_.model_tag);
+    load_optimizer_state(f, opt_);
+    epoch_ = detail::meta_int(f, "epoch");
+    batch_ = detail::meta_int(f, "batch");
+    masks_.manual_seed(static_cast<uint64_t>(detail::meta_int(f, "mask_seed")));
+    masks_.set_offset(static_cast<uint64_t>(detail::meta_int(f, "mask_offset")));
+    best_ = detail::meta_double(f, "best_val_acc");
+    wait_ = detail::meta_int(f, "wait");
+    stopped_early_ = detail::meta_int(f, "stopped_early") != 0;
+    run_.loss_sum = detail::meta_double(f, "epoch_loss_sum");
+    run_.correct = detail::meta_int(f, "epoch_correct");
+    run_.correct5 = detail::meta_int(f, "epoch_correct5");
+    run_.seen = detail::meta_int(f, "epoch_seen");
+    run_.seconds = detail::meta_double(f, "epoch_seconds");
+    history_ = History::parse(f.metadata.at("history"), "checkpoint " + path);
+    if (cfg_.log)
+      *cfg_.log << "resumed from " << path << " at epoch " << epoch_ + 1 << ", batch " << batch_ << " (step "
+                << opt_.steps() << ")\n";
+  }
+
+  // Runs until the last epoch, early stopping, --max-steps or Ctrl-C.
+  const History& fit(data::BatchLoader<T>& train, data::BatchLoader<T>* val) {
+    detail::SigintGuard sigint;
+    ProgressBar bar(cfg_.progress);
+    for (; epoch_ < cfg_.epochs && !stopped_early_; ++epoch_, batch_ = 0, run_ = {}) {
+      model_.train();
+      train.start_epoch(epoch_, batch_);
+      bar.start(epoch_ + 1, cfg_.epochs, train.batches_per_epoch());
+      const auto t0 = std::chrono::steady_clock::now();
+      const double seconds_before = run_.seconds;
+      const int64_t first_batch = batch_;
+      int64_t images_this_session = 0;
+      data::Batch<T> b;
+      bool stop = false;
+      while (!stop && train.next(b)) {
+        const double lr = cfg_.lr(opt_.steps());
+        const Tensor<T> out = model_(b.images.to(cfg_.device));
+        const Tensor<T> loss = classification_loss(out, b.labels.to(cfg_.device), cfg_.loss);
+        opt_.zero_grad();
+        loss.backward();
+        opt_.step(lr);
+        last_lr_ = lr;
+        const Tensor<T> out_cpu = out.detach().to(Device::cpu());
+        const int64_t B = b.labels.numel();
+        run_.loss_sum += static_cast<double>(loss.item()) * static_cast<double>(B);
+        run_.correct += topk_correct(out_cpu, b.labels, 1);
+        if (cfg_.top5 && out_cpu.size(1) >= 5) run_.correct5 += topk_correct(out_cpu, b.labels, 5);
+        run_.seen += B;
+        images_this_session += B;
+        batch_ = b.index + 1;
+        const double elapsed = seconds_since(t0);
+        run_.seconds = seconds_before + elapsed;
+        const double rate = static_cast<double>(images_this_session) / std::max(elapsed, 1e-9);
+        const double left = static_cast<double>(train.batches_per_epoch() - batch_) * elapsed /
+                            static_cast<double>(batch_ - first_batch);
+        bar.update(batch_, run_.loss_sum / static_cast<double>(run_.seen),
+                   static_cast<double>(run_.correct) / static_cast<double>(run_.seen), rate, left);
+        const bool by_steps = cfg_.max_steps > 0 && opt_.steps() >= cfg_.max_steps;
+        interrupted_ = detail::stop_requested().load();
+        stop = by_steps || interrupted_;
+        if (!stop && cfg_.checkpoint_every > 0 && opt_.steps() % cfg_.checkpoint_every == 0) save_last(epoch_, batch_);
+      }
+      bar.clear();
+      const bool epoch_done = batch_ >= train.batches_per_epoch();
+      if (!epoch_done) {  // stopped inside the epoch: keep the position, report the partial epoch
+        save_last(epoch_, batch_);
+        if (cfg_.log)
+          *cfg_.log << (interrupted_ ? "interrupted" : "stopped by --max-steps") << " at epoch " << epoch_ + 1
+                    << ", batch " << batch_ << "/" << train.batches_per_epoch() << " (step " << opt_.steps()
+                    << "): loss " << run_.loss_sum / static_cast<double>(std::max<int64_t>(run_.seen, 1)) << ", acc "
+                    << static_cast<double>(run_.correct) / static_cast<double>(std::max<int64_t>(run_.seen, 1))
+                    << (cfg_.out_dir.empty() ? "" : "; resume with --resume " + last_path()) << "\n";
+        return history_;
+      }
+      finish_epoch(val);
+      if (interrupted_ || (cfg_.max_steps > 0 && opt_.steps() >= cfg_.max_steps)) {
+        ++epoch_;
+        return history_;
+      }
+    }
+    return history_;
+  }
+
+ private:
+  struct Running {
+    double loss_sum = 0, seconds = 0;
+    int64_t correct = 0, correct5 = 0, seen = 0;
+  };
+
+  static double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  void finish_epoch(data::BatchLoader<T>* val) {
+    EpochRecord e;
+    e.epoch = epoch_ + 1;
+    const double n = static_cast<double>(std::max<int64_t>(run_.seen, 1));
+    e.train_loss = run_.loss_sum / n;
+    e.train_acc = static_cast<double>(run_.correct) / n;
+    if (cfg_.top5) e.train_top5 = static_cast<double>(run_.correct5) / n;
+    e.lr = last_lr_;
+    e.seconds = run_.seconds;
+    e.images_per_s = static_cast<double>(run_.seen) / std::max(run_.seconds, 1e-9);
+    if (val) {
+      const EvalResult r = evaluate(model_, *val, cfg_.loss, cfg_.device);
+      e.val_loss = r.loss;
+      e.val_acc = r.acc;
+      if (cfg_.top5) e.val_top5 = r.top5;
+    }
+    history_.epochs.push_back(e);
+    if (cfg_.log) *cfg_.log << epoch_line(e, cfg_.epochs, cfg_.top5) << std::endl;
+    // ModelCheckpoint(save_best_only) and EarlyStopping on validation accuracy.
+    const double monitored = val ? e.val_acc : e.train_acc;
+    if (monitored > best_) {
+      best_ = monitored;
+      wait_ = 0;
+      if (!cfg_.out_dir.empty()) {
+        auto meta = cfg_.metadata;
+        meta["epoch"] = std::to_string(e.epoch);
+        meta["val_acc"] = detail::exact(monitored);
+        save_model(best_path(), model_, cfg_.model_tag, meta);
+      }
+    } else if (cfg_.patience > 0 && ++wait_ >= cfg_.patience) {
+      stopped_early_ = true;
+      if (cfg_.log)
+        *cfg_.log << "early stopping: validation accuracy has not improved for " << cfg_.patience
+                  << " epochs (best " << best_ << ")" << std::endl;
+    }
+    if (!cfg_.out_dir.empty()) io::write_file_atomic(log_path(), history_.csv());
+    run_ = {};
+    save_last(epoch_ + 1, 0);  // the epoch is done: resume at the start of the next
+  }
+
+  // last.safetensors, resuming at batch `batch` of epoch `epoch` (0-based).
+  void save_last(int64_t epoch, int64_t batch) {
+    if (cfg_.out_dir.empty()) return;
+    io::SafeTensors f;
+    add_state_dict(f, model_);
+    add_optimizer_state(f, opt_);
+    f.metadata = cfg_.metadata;
+    f.metadata["model"] = cfg_.model_tag;
+    f.metadata["format"] = "patchnet checkpoint; tensors in PyTorch layouts";
+    f.metadata["epoch"] = std::to_string(epoch);
+    f.metadata["batch"] = std::to_string(batch);
+    f.metadata["mask_seed"] = std::to_string(masks_.seed());
+    f.metadata["mask_offset"] = std::to_string(masks_.offset());
+    f.metadata["best_val_acc"] = detail::exact(best_);
+    f.metadata["wait"] = std::to_string(wait_);
+    f.metadata["stopped_early"] = stopped_early_ ? "1" : "0";
+    f.metadata["epoch_loss_sum"] = detail::exact(run_.loss_sum);
+    f.metadata["epoch_correct"] = std::to_string(run_.correct);
+    f.metadata["epoch_correct5"] = std::to_string(run_.correct5);
+    f.metadata["epoch_seen"] = std::to_string(run_.seen);
+    f.metadata["epoch_seconds"] = detail::exact(run_.seconds);
+    f.metadata["history"] = history_.csv();
+    io::save_safetensors(last_path(), f);
+  }
+
+  nn::Module<T>& model_;
+  optim::Optimizer<T>& opt_;
+  Generator& masks_;
+  FitConfig cfg_;
+  History history_;
+  int64_t epoch_ = 0, batch_ = 0, wait_ = 0;
+  double best_ = -1.0, last_lr_ = NAN;
+  bool stopped_early_ = false, interrupted_ = false;
+  Running run_;
+};
+
+}  // namespace patchnet::train
