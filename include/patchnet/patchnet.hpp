@@ -29,6 +29,52 @@
 #include "patchnet/ops/channel_shift.hpp"
 #include "patchnet/ops/involution.hpp"
 
-#include "patchnet/nn/init.hpp"
 #include "patchnet/ops/copy.hpp"
 #include "patchnet/ops/dispatch.hpp"
+
+#include "patchnet/nn/init.hpp"
+#include "patchnet/nn/module.hpp"
+#include "patchnet/nn/container.hpp"
+#include "patchnet/nn/conv.hpp"
+#include "patchnet/nn/linear.hpp"
+#include "patchnet/nn/norm.hpp"
+#include "patchnet/nn/activation.hpp"
+#include "patchnet/nn/pool.hpp"
+#include "patchnet/nn/dropout.hpp"
+#include "patchnet/nn/shift.hpp"
+#include "patchnet/nn/involution.hpp"
+#include "patchnet/nn/summary.hpp"
+
+#include "patchnet/models/convmixer.hpp"
+#include "patchnet/models/shiftvit.hpp"
+#include "patchnet/models/involution_net.hpp"
+
+#include "patchnet/optim/optimizer.hpp"
+#include "patchnet/optim/adam.hpp"
+#include "patchnet/optim/sgd.hpp"
+#include "patchnet/optim/schedule.hpp"
+
+#include "patchnet/io/atomic_file.hpp"
+#include "patchnet/io/safetensors.hpp"
+
+#include "patchnet/data/image_set.hpp"
+#include "patchnet/data/cifar10.hpp"
+#include "patchnet/data/augment.hpp"
+#include "patchnet/data/loader.hpp"
+
+#include "patchnet/train/checkpoint.hpp"
+#include "patchnet/train/history.hpp"
+#include "patchnet/train/progress.hpp"
+#include "patchnet/train/trainer.hpp"
+
+// Image files (decoding JPEG / PNG, writing PNG pictures) need stb's headers (Debian:
+// libstb-dev); without them the rest of patchnet works and these are left out.
+#if __has_include(<stb_image.h>) && __has_include(<stb_image_write.h>)
+#include "patchnet/data/image_folder.hpp"
+#include "patchnet/viz/canvas.hpp"
+#include "patchnet/viz/colormap.hpp"
+#include "patchnet/viz/grid.hpp"
+#include "patchnet/viz/layout.hpp"
+#include "patchnet/viz/line_chart.hpp"
+#include "patchnet/viz/png.hpp"
+#endif

@@ -26,14 +26,17 @@ struct History {
   static const char* header() {
     return "epoch,train_loss,train_acc,train_top5,val_loss,val_acc,val_top5,lr,images_per_s,seconds";
   }
-  std::string csv() const {
+  // The log: rounded for reading, or `exact` (every digit, what checkpoints keep so a
+  // resumed run's history equals the uninterrupted one's).
+  std::string csv(bool exact = false) const {
     std::ostringstream os;
     os << header() << '\n';
     char buf[512];
+    const char* fmt = exact ? "%lld,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n"
+                            : "%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.8g,%.1f,%.2f\n";
     for (const auto& e : epochs) {
-      std::snprintf(buf, sizeof buf, "%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.8g,%.1f,%.2f\n",
-                    static_cast<long long>(e.epoch), e.train_loss, e.train_acc, e.train_top5, e.val_loss, e.val_acc,
-                    e.val_top5, e.lr, e.images_per_s, e.seconds);
+      std::snprintf(buf, sizeof buf, fmt, static_cast<long long>(e.epoch), e.train_loss, e.train_acc, e.train_top5,
+                    e.val_loss, e.val_acc, e.val_top5, e.lr, e.images_per_s, e.seconds);
       os << buf;
     }
     return os.str();

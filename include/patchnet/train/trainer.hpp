@@ -324,9 +324,9 @@ class Trainer {
   void save_last(int64_t epoch, int64_t batch) {
     if (cfg_.out_dir.empty()) return;
     io::SafeTensors f;
+    f.metadata = cfg_.metadata;
     add_state_dict(f, model_);
     add_optimizer_state(f, opt_);
-    f.metadata = cfg_.metadata;
     f.metadata["model"] = cfg_.model_tag;
     f.metadata["format"] = "patchnet checkpoint; tensors in PyTorch layouts";
     f.metadata["epoch"] = std::to_string(epoch);
@@ -341,7 +341,7 @@ class Trainer {
     f.metadata["epoch_correct5"] = std::to_string(run_.correct5);
     f.metadata["epoch_seen"] = std::to_string(run_.seen);
     f.metadata["epoch_seconds"] = detail::exact(run_.seconds);
-    f.metadata["history"] = history_.csv();
+    f.metadata["history"] = history_.csv(true);
     io::save_safetensors(last_path(), f);
   }
 
