@@ -138,6 +138,10 @@ int main(int argc, char** argv) {
                                               {"patch", std::to_string(c.patch)},
                                               {"stages", stages},
                                               {"num_div", std::to_string(c.num_div)},
+                                              {"shift", std::to_string(c.shift)},
+                                              {"mlp_ratio", train::detail::exact(c.mlp_ratio)},
+                                              {"eps", train::detail::exact(c.eps)},
+                                              {"image_size", std::to_string(cli.get<int64_t>("--image-size"))},
                                               {"shift_group", cli.get<std::string>("--shift-group")}};
   };
   p.build = [](const Cli& cli, const Common&, Generator& init, Generator& masks) -> std::shared_ptr<Model> {

@@ -14,6 +14,7 @@
 // PyTorch twin must permute to NHWC before flattening for dense_1's weight to match.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,7 @@ namespace patchnet::models {
 struct InvolutionNetConfig {
   int64_t image_size = 32, in_channels = 3, num_classes = 10, hidden = 64;
   int64_t kernel = 3, groups = 1, reduction = 2;  // the involution layers
+  std::array<int64_t, 3> widths = {32, 64, 64};   // the conv baseline's 3x3 convolutions
   nn::Init init = nn::Init::Keras;
 };
 
@@ -63,11 +65,11 @@ template <FloatingPoint T>
 std::shared_ptr<nn::Sequential<T>> conv_net(const InvolutionNetConfig& c, Generator& gen) {
   using namespace nn;
   auto m = std::make_shared<Sequential<T>>();
-  const int64_t widths[] = {32, 64, 64};
+  const auto& widths = c.widths;
   int64_t size = c.image_size, in = c.in_channels;
   for (int k = 1; k <= 3; ++k) {
     const std::string n = std::to_string(k);
-    m->add("conv_" + n, std::make_shared<Conv2d<T>>(Conv2dConfig{.in = in, .out = widths[k - 1], .kernel = 3,
+    m->add("conv_" + n, std::make_shared<Conv2d<T>>(Conv2dConfig{.in = in, .out = widths[static_cast<size_t>(k - 1)], .kernel = 3,
                                                                  .padding = Padding::Same, .init = c.init},
                                                     gen));
     m->add("relu_" + n, std::make_shared<ReLU<T>>());
@@ -75,7 +77,7 @@ std::shared_ptr<nn::Sequential<T>> conv_net(const InvolutionNetConfig& c, Genera
       m->add("pool_" + n, std::make_shared<MaxPool2d<T>>(Pool2dOptions{.pool = 2}));
       size /= 2;
     }
-    in = widths[k - 1];
+    in = widths[static_cast<size_t>(k - 1)];
   }
   m->add("flatten", std::make_shared<Flatten<T>>());
   m->add("dense_1", std::make_shared<Linear<T>>(LinearConfig{.in = size * size * in, .out = c.hidden, .init = c.init}, gen));
