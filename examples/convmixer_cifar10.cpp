@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
       const Tensor<float> dw = cm.depthwise_weight(cfg.depth / 2 - (cfg.depth > 1 ? 1 : 0)).to(Device::cpu()).contiguous();
       viz::write_png(c.save + "/depthwise_kernels.png",
                      viz::depthwise_grid(dw.data(), static_cast<int>(cfg.kernel), static_cast<int>(cfg.kernel),
-                                         static_cast<int>(cfg.width), cols, 4, 1, viz::Colormap::Viridis,
+                                         static_cast<int>(cfg.width), cols, 6, 1, viz::Colormap::Viridis,
                                          viz::Normalize::PerFilter));  // plt.imshow scales each kernel
     }
     std::cout << "pictures: " << c.save << "/{curves,patch_embeddings,depthwise_kernels}.png\n";

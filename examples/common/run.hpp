@@ -90,7 +90,7 @@ inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& nam
   cli.section("files");
   cli.add<std::string>("--save", "runs/" + name, "folder for checkpoints (last, best), log.csv and pictures");
   cli.add<std::string>("--resume", "", "continue from a checkpoint (the run's last.safetensors)");
-  cli.add<std::string>("--log", "", "also write the CSV log here (default: <save>/log.csv)");
+  cli.add<std::string>("--log", "", "write the per-epoch CSV log here (default: <save>/log.csv)");
   cli.add<int64_t>("--checkpoint-every", 0, "also write last.safetensors every N steps (0: each epoch)");
   cli.add<std::string>("--evaluate", "", "score this checkpoint on the test set without training");
   cli.add<bool>("--no-progress", false, "no progress bar");
@@ -223,14 +223,9 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   Common c = read_common(cli);
   if (p.adjust) p.adjust(cli, c);
   check_common(c);
-  if (p.alternative) {  // ShiftViT's --predict needs no data set
-    Generator init(static_cast<uint64_t>(c.seed)), masks(static_cast<uint64_t>(c.seed) + 1);
-    std::shared_ptr<Model> m = p.build(cli, c, init, masks);
-    if (p.alternative(cli, c, *m)) return 0;
-  }
-
   Generator init(static_cast<uint64_t>(c.seed)), masks(static_cast<uint64_t>(c.seed) + 1);
   std::shared_ptr<Model> model = p.build(cli, c, init, masks);
+  if (p.alternative && p.alternative(cli, c, *model)) return 0;  // ShiftViT's --predict: no data set
   std::cout << nn::summary(*model, p.input_shape(cli), p.tag(cli)).str();
 
   const Splits s = load_splits(c, p.defaults);
@@ -259,6 +254,7 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   fc.loss = p.loss;
   fc.top5 = p.top5;
   fc.out_dir = c.save;
+  fc.csv_path = c.log;
   fc.checkpoint_every = c.checkpoint_every;
   fc.model_tag = tag;
   fc.metadata = p.config(cli);
@@ -268,7 +264,6 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   train::Trainer<float> trainer(*model, *opt, masks, fc);
   if (!c.resume.empty()) trainer.resume(c.resume);
   trainer.fit(train_loader, &val_loader);
-  if (!c.log.empty()) io::write_file_atomic(c.log, trainer.history().csv());
   draw_curves(trainer.history(), c.save + "/curves.png", true);
 
   // The seeds end by scoring the best checkpoint on the test set.

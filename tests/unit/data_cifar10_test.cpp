@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "patchnet/data/cifar10.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
 
 using namespace patchnet;
@@ -35,20 +35,6 @@ std::vector<unsigned char> raw_record(const std::string& file, long r) {
   std::fclose(f);
   return rec;
 }
-
-// A fresh folder under the system temp directory, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("patchnet_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // `records` records, record r with label labels(r) and pixel bytes (r + i) % 256.
 template <class F>
@@ -116,7 +102,7 @@ TEST_CASE("data: read_cifar10 reads the mini set: counts, labels, pixels") {
 }
 
 TEST_CASE("data: read_cifar10 errors name the file and what is wrong") {
-  TempDir dir("cifar10_errors");
+  test::TempDir dir("cifar10_errors");
   const std::string d = dir.path.string();
   auto label_ok = [](int r) { return r % 10; };
 

@@ -19,9 +19,9 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
+#include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
 
 using namespace patchnet;
@@ -29,19 +29,6 @@ using namespace patchnet::data;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("patchnet_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 // An h x w x c image whose bytes are (seed + 7 * i) % 256.
 std::vector<uint8_t> pattern(int h, int w, int c, int seed) {
   std::vector<uint8_t> p(static_cast<size_t>(h * w * c));
@@ -105,7 +92,7 @@ TEST_CASE("data: bilinear resize matches PyTorch / TensorFlow half-pixel values"
 }
 
 TEST_CASE("data: read_image_folder: classes, order, PNG exact, JPEG close, resize, grey and alpha") {
-  TempDir dir("image_folder");
+  test::TempDir dir("image_folder");
   const fs::path train = dir.path / "train";
   // Class folders created out of order; a hidden folder and a stray file are ignored.
   const auto cat_b = pattern(4, 4, 3, 1), cat_a = pattern(4, 4, 3, 2), cat_10 = pattern(4, 4, 3, 3);
@@ -177,7 +164,7 @@ TEST_CASE("data: read_image_folder: classes, order, PNG exact, JPEG close, resiz
 }
 
 TEST_CASE("data: read_image_folder errors name the folder or file") {
-  TempDir dir("image_folder_errors");
+  test::TempDir dir("image_folder_errors");
   const std::string root = dir.path.string();
   CHECK_THROWS_PN(read_image_folder(root + "/nope", "train", 4, 4),
                   "read_image_folder: " + root + "/nope: folder not found");

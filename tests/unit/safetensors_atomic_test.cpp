@@ -4,7 +4,6 @@
 // naming the path and leaves the previous file as it was.
 #include <signal.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,33 +12,13 @@
 
 #include "patchnet/io/atomic_file.hpp"
 #include "patchnet/io/safetensors.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
 
 using namespace patchnet;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() / ("patchnet_atomic_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string file(const std::string& name) const { return (dir / name).string(); }
-  // Names in the directory (to find leftover temporaries).
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -49,7 +28,7 @@ std::string read_text(const std::string& path) {
 }  // namespace
 
 TEST_CASE("atomic file: writes, replaces, leaves no temporary") {
-  TempDir tmp;
+  test::TempDir tmp("atomic");
   const std::string path = tmp.file("log.csv");
   io::write_file_atomic(path, std::string("step,loss\n"));
   CHECK(read_text(path) == "step,loss\n");
@@ -65,7 +44,7 @@ TEST_CASE("atomic file: writes, replaces, leaves no temporary") {
 }
 
 TEST_CASE("atomic file: a failed write throws and keeps the previous file") {
-  TempDir tmp;
+  test::TempDir tmp("atomic");
   CHECK_THROWS_PN(io::write_file_atomic(tmp.file("none/f.bin"), std::string("x")),
                   "write_file_atomic: cannot write " + tmp.file("none/f.bin") + ": creating " +
                       tmp.file("none/f.bin") + ".tmp.");

@@ -2,16 +2,14 @@
 // the sample truncated at every length, random byte flips in the header (some flips leave a
 // valid file, e.g. inside a metadata string; those must load and re-save), and random
 // header lengths. Deterministic (fixed seeds) and quick (in memory, a few files on disk).
-#include <unistd.h>
-
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "patchnet/io/safetensors.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
 
 using namespace patchnet;
@@ -52,9 +50,8 @@ TEST_CASE("safetensors fuzz: every truncation throws patchnet::Error") {
     CHECK(try_parse(cut) == 1);
   }
   // Through real files too (load_safetensors' read path), at a few lengths.
-  const auto path = (std::filesystem::temp_directory_path() /
-                     ("patchnet_fuzz_" + std::to_string(::getpid()) + ".safetensors"))
-                        .string();
+  const test::TempDir tmp("fuzz");
+  const std::string path = tmp.file("cut.safetensors");
   for (size_t len : {size_t(0), size_t(7), size_t(8), size_t(9), size_t(64), full.size() / 2, full.size() - 1}) {
     {
       std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -63,7 +60,6 @@ TEST_CASE("safetensors fuzz: every truncation throws patchnet::Error") {
     CAPTURE(len);
     CHECK_THROWS_AS(io::load_safetensors(path), Error);
   }
-  std::filesystem::remove(path);
 }
 
 TEST_CASE("safetensors fuzz: random byte flips in the header") {

@@ -2,8 +2,6 @@
 // tools/safetensors_check.py (Python, numpy; no patchnet code) read with known values and
 // re-written byte for byte, a round trip of every dtype, the SafeTensors API, and one test
 // per load error.
-#include <unistd.h>
-
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -13,28 +11,13 @@
 #include <vector>
 
 #include "patchnet/io/safetensors.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
 
 using namespace patchnet;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() /
-          ("patchnet_safetensors_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string file(const std::string& name) const { return (dir / name).string(); }
-};
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -102,7 +85,7 @@ TEST_CASE("safetensors: reads the sample written by tools/safetensors_check.py")
 }
 
 TEST_CASE("safetensors: round trip of every dtype through a file") {
-  TempDir tmp;
+  test::TempDir tmp("safetensors");
   const std::string path = tmp.file("ckpt.safetensors");
   io::SafeTensors st;
   const auto m = test::uniform<float>({3, 5}, 1);
@@ -175,7 +158,7 @@ TEST_CASE("safetensors: API errors") {
   io::SafeTensors empty;
   CHECK_THROWS_PN(empty.at("q"), "checkpoint (in memory): no tensor 'q'");
 
-  TempDir tmp;
+  test::TempDir tmp("safetensors");
   st.metadata["bad"] = "\xfe";
   const std::string path = tmp.file("m.safetensors");
   CHECK_THROWS_PN(io::save_safetensors(path, st), "checkpoint " + path + ": cannot write the header");
@@ -185,7 +168,7 @@ TEST_CASE("safetensors: API errors") {
 }
 
 TEST_CASE("safetensors: load errors name the file and the problem") {
-  TempDir tmp;
+  test::TempDir tmp("safetensors");
   const std::string missing = tmp.file("missing.safetensors");
   CHECK_THROWS_PN(io::load_safetensors(missing), "checkpoint " + missing + ": cannot open: No such file or directory");
   CHECK_THROWS_PN(io::load_safetensors(tmp.dir.string()), ": not a regular file");

@@ -12,19 +12,13 @@
 #include "patchnet/models/shiftvit.hpp"
 #include "patchnet/optim/adam.hpp"
 #include "patchnet/train/trainer.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
 
 using namespace patchnet;
 namespace fs = std::filesystem;
 
 namespace {
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("patchnet_train_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
 std::vector<optim::ParamRef<float>> refs(const nn::Module<float>& m) {
   std::vector<optim::ParamRef<float>> out;
   for (const auto& p : m.named_parameters()) out.push_back({p.name, p.tensor});
@@ -83,7 +77,8 @@ void check_resume(const std::string& name, Build build, const data::ImageSet& se
   eo.shuffle = false;
   data::BatchLoader<float> val(set, eo);
 
-  const fs::path dir_a = fresh_dir(name + "_a"), dir_b = fresh_dir(name + "_b");
+  const test::TempDir tmp_a("train_" + name + "_a"), tmp_b("train_" + name + "_b");
+  const fs::path &dir_a = tmp_a.path, &dir_b = tmp_b.path;
   Run a = make_run(build);
   auto ca = config(dir_a, epochs);
   ca.loss = loss;
@@ -118,8 +113,6 @@ void check_resume(const std::string& name, Build build, const data::ImageSet& se
     CHECK(tc.history().epochs[e].train_loss == ta.history().epochs[e].train_loss);
     CHECK(tc.history().epochs[e].val_acc == ta.history().epochs[e].val_acc);
   }
-  fs::remove_all(dir_a);
-  fs::remove_all(dir_b);
 }
 }  // namespace
 
@@ -160,7 +153,8 @@ TEST_CASE("train: best checkpoint, early stopping and the CSV log") {
   const data::ImageSet set = data::synthetic_image_set(32, 8, 8, 3, 4, 13);
   data::BatchLoader<float> loader(set, {.batch_size = 8, .seed = 1});
   data::BatchLoader<float> val(set, {.batch_size = 8, .shuffle = false, .training = false});
-  const fs::path dir = fresh_dir("best");
+  const test::TempDir tmp("train_best");
+  const fs::path& dir = tmp.path;
   // ShiftViT without dropout has no state that changes at lr 0 (no BatchNorm statistics),
   // so no epoch improves on the first.
   auto build = [](Generator& init, Generator& masks) {
@@ -193,11 +187,11 @@ TEST_CASE("train: best checkpoint, early stopping and the CSV log") {
   Run other = make_run(build);
   train::Trainer<float> t2(*other.model, *other.opt, other.masks, config(dir, 30));
   CHECK_THROWS_PN(t2.resume(t.best_path()), "not a training checkpoint");
-  fs::remove_all(dir);
 }
 
 TEST_CASE("train: a checkpoint from another model or a damaged file is refused by name") {
-  const fs::path dir = fresh_dir("bad");
+  const test::TempDir tmp("train_bad");
+  const fs::path& dir = tmp.path;
   Generator g(1);
   models::ConvMixerConfig small;
   small.width = 8;
@@ -224,7 +218,6 @@ TEST_CASE("train: a checkpoint from another model or a damaged file is refused b
   }
   CHECK_THROWS_PN(train::load_model((dir / "cut.safetensors").string(), cm, "convmixer-8/1"), "cut.safetensors");
   CHECK_THROWS_PN(train::load_model((dir / "missing.safetensors").string(), cm, "x"), "missing.safetensors");
-  fs::remove_all(dir);
 }
 
 TEST_CASE("train: a short ConvMixer run on the CIFAR-10 mini set learns") {

@@ -2,28 +2,17 @@
 // their colours inside the plot and the right way up, legend and title text, NaN/inf,
 // constant and single-point series, the written PNG, and errors.
 #include <cmath>
-#include <filesystem>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "patchnet/viz/line_chart.hpp"
 #include "patchnet/viz/png.hpp"
+#include "patchnet/data/decode.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb_image.h>
-#pragma GCC diagnostic pop
 
 using namespace patchnet;
 using namespace patchnet::viz;
-namespace fs = std::filesystem;
 
 namespace {
 const Rgb kInk{0, 0, 0};
@@ -225,22 +214,17 @@ TEST_CASE("viz::line_chart: NaN and inf are skipped; constant, single-point and 
 }
 
 TEST_CASE("viz::line_chart: the written PNG decodes to the chart") {
-  const fs::path dir = fs::temp_directory_path() / ("patchnet_viz_chart_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const test::TempDir dir("viz_chart");
   const Canvas loss = line_chart("Model loss", "epoch", "loss", {{"train", epochs_curve(20, 0.3, 2)}, {"val", epochs_curve(20, 0.5, 2)}});
   const Canvas acc = line_chart("Model accuracy", "epoch", "accuracy",
                                 {{"train", epochs_curve(20, 1, -0.9)}, {"val", epochs_curve(20, 0.9, -0.9)}});
   const Canvas both = side_by_side({loss, acc});
-  const fs::path file = dir / "history.png";
-  write_png(file.string(), both);
-  int w = 0, h = 0, comp = 0;
-  unsigned char* p = stbi_load(file.c_str(), &w, &h, &comp, 3);
-  REQUIRE(p != nullptr);
-  CHECK(w == 640 + 10 + 640);
-  CHECK(h == 400);
-  CHECK(std::equal(p, p + both.rgb().size(), both.rgb().begin()));
-  stbi_image_free(p);
-  if (!std::getenv("PATCHNET_KEEP_TEST_FILES")) fs::remove_all(dir);
+  const std::string file = dir.file("history.png");
+  write_png(file, both);
+  const data::DecodedImage img = data::decode_image_file(file);
+  CHECK(img.width == 640 + 10 + 640);
+  CHECK(img.height == 400);
+  CHECK(img.pixels == both.rgb());
 }
 
 TEST_CASE("viz::side_by_side: left to right, top-aligned, gap apart") {

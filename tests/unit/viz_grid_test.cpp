@@ -3,29 +3,18 @@
 // non-finite input, cell placement, the seeds' figures written as PNG, and errors.
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "patchnet/viz/grid.hpp"
 #include "patchnet/viz/png.hpp"
+#include "patchnet/data/decode.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb_image.h>
-#pragma GCC diagnostic pop
 
 using namespace patchnet;
 using namespace patchnet::viz;
-namespace fs = std::filesystem;
 
 namespace {
 const Rgb kWhite{255, 255, 255};
@@ -48,23 +37,10 @@ void check_block(const Canvas& c, int x0, int y0, int s, Rgb expected, const std
     }
 }
 
-struct Decoded {
-  int w = 0, h = 0;
-  std::vector<uint8_t> rgb;
-};
-Decoded write_and_decode(const Canvas& c, const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("patchnet_viz_grid_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path file = dir / name;
-  write_png(file.string(), c);
-  Decoded d;
-  int comp = 0;
-  unsigned char* p = stbi_load(file.c_str(), &d.w, &d.h, &comp, 3);
-  REQUIRE_MESSAGE(p != nullptr, "stb_image cannot read ", file.string());
-  d.rgb.assign(p, p + static_cast<size_t>(d.w) * d.h * 3);
-  stbi_image_free(p);
-  if (!std::getenv("PATCHNET_KEEP_TEST_FILES")) fs::remove_all(dir);
-  return d;
+data::DecodedImage write_and_decode(const Canvas& c, const std::string& name) {
+  const test::TempDir dir("viz_grid");
+  write_png(dir.file(name), c);
+  return data::decode_image_file(dir.file(name));
 }
 }  // namespace
 
@@ -258,10 +234,10 @@ TEST_CASE("viz: the seeds' figures written as PNG (16x16 filters, involution ker
   const std::vector<float> w = normal_weights(2 * 2 * 3 * 256, 11);
   const Canvas filters = filter_grid(w.data(), 2, 2, 3, 256, 16, 4, 1);
   CHECK(filters.width() == 16 * 8 + 15);
-  const Decoded d = write_and_decode(filters, "filters.png");
-  CHECK(d.w == filters.width());
-  CHECK(d.h == filters.height());
-  CHECK(d.rgb == filters.rgb());
+  const data::DecodedImage d = write_and_decode(filters, "filters.png");
+  CHECK(d.width == filters.width());
+  CHECK(d.height == filters.height());
+  CHECK(d.pixels == filters.rgb());
 
   // Involution: input image and three kernel maps (32, 16, 8) per row.
   std::vector<std::vector<Canvas>> rows;
@@ -277,9 +253,9 @@ TEST_CASE("viz: the seeds' figures written as PNG (16x16 filters, involution ker
   }
   const Canvas fig =
       labelled_grid(rows, {"Input Image", "Involution Kernel 1", "Involution Kernel 2", "Involution Kernel 3"});
-  const Decoded f = write_and_decode(fig, "involution.png");
-  CHECK(f.w == fig.width());
-  CHECK(f.rgb == fig.rgb());
+  const data::DecodedImage f = write_and_decode(fig, "involution.png");
+  CHECK(f.width == fig.width());
+  CHECK(f.pixels == fig.rgb());
 }
 
 TEST_CASE("viz: grids reject empty and impossible sizes") {

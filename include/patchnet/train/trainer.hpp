@@ -53,6 +53,7 @@ struct FitConfig {
   LossKind loss = LossKind::Logits;
   bool top5 = false;             // also report top-5 accuracy (ShiftViT)
   std::string out_dir;           // last.safetensors, best.safetensors, log.csv; empty: save nothing
+  std::string csv_path;          // the per-epoch log (default: <out_dir>/log.csv)
   int64_t checkpoint_every = 0;  // also write last.safetensors every N steps (0: epoch ends only)
   std::string model_tag;         // written into checkpoints, checked when loading one
   std::map<std::string, std::string> metadata;  // more checkpoint metadata (the model's config)
@@ -175,7 +176,7 @@ class Trainer {
 
   std::string last_path() const { return cfg_.out_dir + "/last.safetensors"; }
   std::string best_path() const { return cfg_.out_dir + "/best.safetensors"; }
-  std::string log_path() const { return cfg_.out_dir + "/log.csv"; }
+  std::string log_path() const { return cfg_.csv_path.empty() ? cfg_.out_dir + "/log.csv" : cfg_.csv_path; }
   const History& history() const { return history_; }
   bool stopped_early() const { return stopped_early_; }
   bool interrupted() const { return interrupted_; }
@@ -315,7 +316,7 @@ class Trainer {
         *cfg_.log << "early stopping: validation accuracy has not improved for " << cfg_.patience
                   << " epochs (best " << best_ << ")" << std::endl;
     }
-    if (!cfg_.out_dir.empty()) io::write_file_atomic(log_path(), history_.csv());
+    if (!cfg_.out_dir.empty() || !cfg_.csv_path.empty()) io::write_file_atomic(log_path(), history_.csv());
     run_ = {};
     save_last(epoch_ + 1, 0);  // the epoch is done: resume at the start of the next
   }
