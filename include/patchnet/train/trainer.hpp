@@ -210,6 +210,7 @@ class Trainer {
 
   // Runs until the last epoch, early stopping, --max-steps or Ctrl-C.
   const History& fit(data::BatchLoader<T>& train, data::BatchLoader<T>* val) {
+    if (cfg_.max_steps > 0 && opt_.steps() >= cfg_.max_steps) return history_;  // resumed at the limit
     detail::SigintGuard sigint;
     ProgressBar bar(cfg_.progress);
     for (; epoch_ < cfg_.epochs && !stopped_early_; ++epoch_, batch_ = 0, run_ = {}) {
