@@ -93,9 +93,7 @@ int main(int argc, char** argv) {
     return std::make_shared<models::ConvMixer<float>>(config_of(cli), init);
   };
   p.optimizer = [](const Cli& cli, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
-    std::vector<optim::ParamRef<float>> params;
-    for (const auto& np : m.named_parameters()) params.push_back({np.name, np.tensor});
-    return std::make_unique<optim::AdamW<float>>(params, adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
+    return std::make_unique<optim::AdamW<float>>(param_refs(m), adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
   };
   p.schedule = [](const Cli&, const Common& c, int64_t) -> std::function<double(int64_t)> {
     const double lr = c.lr;

@@ -97,9 +97,7 @@ int main(int argc, char** argv) {
   };
   p.optimizer = [](const Cli&, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
     PN_CHECK(c.weight_decay == 0.0, "--weight-decay: the involution seed uses Adam without weight decay");
-    std::vector<optim::ParamRef<float>> params;
-    for (const auto& np : m.named_parameters()) params.push_back({np.name, np.tensor});
-    return std::make_unique<optim::Adam<float>>(params, optim::AdamOptions::keras());
+    return std::make_unique<optim::Adam<float>>(param_refs(m), optim::AdamOptions::keras());
   };
   p.schedule = [](const Cli&, const Common& c, int64_t) -> std::function<double(int64_t)> {
     const double lr = c.lr;

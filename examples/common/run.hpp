@@ -71,6 +71,13 @@ struct Program {
   std::function<bool(const Cli&, const Common&, Model&)> alternative;
 };
 
+// Every parameter of the model, for an optimizer (all with weight decay, as the seeds).
+inline std::vector<optim::ParamRef<float>> param_refs(const Model& m) {
+  std::vector<optim::ParamRef<float>> out;
+  for (const auto& np : m.named_parameters()) out.push_back({np.name, np.tensor});
+  return out;
+}
+
 inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& name) {
   cli.section("data");
   cli.add<std::string>("--data", "", "CIFAR-10: a folder with cifar-10-batches-bin/ (or the .bin files), or an "
