@@ -40,13 +40,6 @@ models::ConvMixerConfig config_of(const Cli& cli) {
   c.patch = cli.get<int64_t>("--patch");
   return c;
 }
-
-optim::AdamWOptions adamw_options(const std::string& convention, double wd) {
-  if (convention == "keras") return optim::AdamWOptions::keras(wd);
-  if (convention == "tfa") return optim::AdamWOptions::tensorflow_addons(wd);
-  if (convention == "pytorch") return optim::AdamWOptions::pytorch(wd);
-  fail("--adamw '", convention, "' must be keras, tfa or pytorch");
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,10 +88,7 @@ int main(int argc, char** argv) {
   p.optimizer = [](const Cli& cli, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
     return std::make_unique<optim::AdamW<float>>(param_refs(m), adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
   };
-  p.schedule = [](const Cli&, const Common& c, int64_t) -> std::function<double(int64_t)> {
-    const double lr = c.lr;
-    return [lr](int64_t) { return lr; };
-  };
+  p.schedule = [](const Cli&, const Common& c, int64_t) { return constant_lr(c.lr); };
   p.augment = [](const Cli& cli, bool training) {
     data::AugmentOptions a;
     const int64_t pad = cli.get<int64_t>("--crop-pad");

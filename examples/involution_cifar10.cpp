@@ -99,10 +99,7 @@ int main(int argc, char** argv) {
     PN_CHECK(c.weight_decay == 0.0, "--weight-decay: the involution seed uses Adam without weight decay");
     return std::make_unique<optim::Adam<float>>(param_refs(m), optim::AdamOptions::keras());
   };
-  p.schedule = [](const Cli&, const Common& c, int64_t) -> std::function<double(int64_t)> {
-    const double lr = c.lr;
-    return [lr](int64_t) { return lr; };
-  };
+  p.schedule = [](const Cli&, const Common& c, int64_t) { return constant_lr(c.lr); };
   p.augment = [](const Cli&, bool) { return data::AugmentOptions{.rescale = true}; };
   p.input_shape = [](const Cli&) { return Shape{32, 32, 3}; };
   p.pictures = [](const Cli& cli, const Common& c, Model& m, const data::ImageSet& test) {

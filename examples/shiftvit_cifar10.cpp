@@ -148,13 +148,8 @@ int main(int argc, char** argv) {
     return std::make_shared<models::ShiftViT<float>>(config_of(cli), init, &masks);
   };
   p.optimizer = [](const Cli& cli, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
-    const std::string conv = cli.get<std::string>("--adamw");
-    optim::AdamWOptions o;
-    if (conv == "tfa") o = optim::AdamWOptions::tensorflow_addons(c.weight_decay);
-    else if (conv == "keras") o = optim::AdamWOptions::keras(c.weight_decay);
-    else if (conv == "pytorch") o = optim::AdamWOptions::pytorch(c.weight_decay);
-    else fail("--adamw '", conv, "' must be tfa, keras or pytorch");
-    return std::make_unique<optim::AdamW<float>>(param_refs(m), o);
+    return std::make_unique<optim::AdamW<float>>(param_refs(m),
+                                                  adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
   };
   p.schedule = [](const Cli& cli, const Common& c, int64_t train_images) -> std::function<double(int64_t)> {
     const double warmup = cli.get<double>("--warmup");

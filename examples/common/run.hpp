@@ -18,6 +18,7 @@
 #include "patchnet/data/image_folder.hpp"
 #include "patchnet/data/loader.hpp"
 #include "patchnet/nn/summary.hpp"
+#include "patchnet/optim/adam.hpp"
 #include "patchnet/optim/optimizer.hpp"
 #include "patchnet/train/trainer.hpp"
 #include "patchnet/viz/layout.hpp"
@@ -76,6 +77,20 @@ inline std::vector<optim::ParamRef<float>> param_refs(const Model& m) {
   std::vector<optim::ParamRef<float>> out;
   for (const auto& np : m.named_parameters()) out.push_back({np.name, np.tensor});
   return out;
+}
+
+// The AdamW convention named by --adamw: keras (Keras 3), tfa (TensorFlow Addons: decay not
+// scaled by the learning rate) or pytorch.
+inline optim::AdamWOptions adamw_options(const std::string& convention, double weight_decay) {
+  if (convention == "keras") return optim::AdamWOptions::keras(weight_decay);
+  if (convention == "tfa") return optim::AdamWOptions::tensorflow_addons(weight_decay);
+  if (convention == "pytorch") return optim::AdamWOptions::pytorch(weight_decay);
+  fail("--adamw '", convention, "' must be keras, tfa or pytorch");
+}
+
+// A learning rate that does not change.
+inline std::function<double(int64_t)> constant_lr(double lr) {
+  return [lr](int64_t) { return lr; };
 }
 
 inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& name) {
