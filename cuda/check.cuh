@@ -34,7 +34,14 @@
 
 namespace patchnet::cuda::detail {
 
-inline cudaStream_t stream_of(void* handle) { return static_cast<cudaStream_t>(handle); }
+// patchnet's stream on the current device (cuda/runtime.cu): created once, non-blocking,
+// so all patchnet work is ordered on it and a CUDA graph can capture a step.
+cudaStream_t current_stream();
+
+// A launcher's Stream: the caller's stream, or patchnet's stream when the handle is null.
+inline cudaStream_t stream_of(void* handle) {
+  return handle ? static_cast<cudaStream_t>(handle) : current_stream();
+}
 
 // Blocks of 256 threads covering n elements, capped so huge n uses a grid-stride loop.
 inline unsigned grid_for(long long n, int threads = 256) {

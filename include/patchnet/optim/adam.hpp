@@ -34,7 +34,8 @@
 // convention (equal to Keras' m += (g - m) * (1 - b1) up to rounding).
 //
 // State: "<param>.exp_avg" (m) and "<param>.exp_avg_sq" (v), zeros from construction, in T
-// on the parameter's device. CUDA parameters: no kernel in this version (throws at step).
+// on the parameter's device. CUDA parameters: one update kernel per parameter (cuda/optim.cu), the
+// same per-element code; the coefficients go by value, so a step copies nothing to the GPU.
 #pragma once
 
 #include <cmath>
@@ -43,6 +44,7 @@
 #include <vector>
 
 #include "patchnet/cpu/optim.hpp"
+#include "patchnet/cuda/optim.hpp"
 #include "patchnet/ops/dispatch.hpp"
 #include "patchnet/optim/optimizer.hpp"
 
@@ -114,9 +116,12 @@ class AdamBase : public Optimizer<T> {
       const ParamRef<T>& p = this->params_[i];
       const Tensor<T> g = Optimizer<T>::packed_grad(op, p);
       if (!g.defined()) continue;
-      if (p.tensor.is_cuda()) patchnet::detail::no_cuda_kernel(op);
       c.decay = p.decay ? decay : T(0);
-      cpu::adam_update(p.tensor.data(), exp_avg_[i].data(), exp_avg_sq_[i].data(), g.data(), p.tensor.numel(), c);
+      if (p.tensor.is_cpu())
+        cpu::adam_update(p.tensor.data(), exp_avg_[i].data(), exp_avg_sq_[i].data(), g.data(), p.tensor.numel(), c);
+      else
+        PN_CUDA(op, cuda::adam_update(p.tensor.data(), exp_avg_[i].data(), exp_avg_sq_[i].data(), g.data(),
+                                      p.tensor.numel(), c));
     }
     ++this->steps_;
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "patchnet/cpu/optim.hpp"
+#include "patchnet/cuda/optim.hpp"
 #include "patchnet/ops/dispatch.hpp"
 #include "patchnet/optim/optimizer.hpp"
 
@@ -53,10 +54,10 @@ class SGD : public Optimizer<T> {
       const ParamRef<T>& p = this->params_[i];
       const Tensor<T> g = Optimizer<T>::packed_grad("SGD", p);
       if (!g.defined()) continue;
-      if (p.tensor.is_cuda()) patchnet::detail::no_cuda_kernel("SGD");
       c.weight_decay = p.decay ? static_cast<T>(o_.weight_decay) : T(0);
       T* buf = buffers_.empty() ? nullptr : buffers_[i].data();
-      cpu::sgd_update(p.tensor.data(), buf, g.data(), p.tensor.numel(), c, o_.nesterov);
+      if (p.tensor.is_cpu()) cpu::sgd_update(p.tensor.data(), buf, g.data(), p.tensor.numel(), c, o_.nesterov);
+      else PN_CUDA("SGD", cuda::sgd_update(p.tensor.data(), buf, g.data(), p.tensor.numel(), c, o_.nesterov));
     }
     ++this->steps_;
   }

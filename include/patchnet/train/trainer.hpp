@@ -95,6 +95,36 @@ EvalResult evaluate(nn::Module<T>& model, data::BatchLoader<T>& loader, LossKind
 }
 
 namespace detail {
+// A recorded point in the GPU's stream after a step (nothing on the CPU).
+struct StepMarker {
+  cuda::Marker m;
+  bool recorded = false;
+  void release() {
+    if (recorded) PN_CUDA("train", cuda::release_marker(m));
+    recorded = false;
+  }
+};
+
+inline StepMarker mark(Device device) {
+  StepMarker s;
+  if (device.is_cuda()) {
+    PN_CUDA("train", s.m = cuda::record_marker(device.index));
+    s.recorded = true;
+  }
+  return s;
+}
+
+// A CPU copy of t made of the work queued before the marker only.
+template <class T>
+Tensor<T> read_after(const Tensor<T>& t, const StepMarker& s) {
+  if (t.is_cpu()) return t;
+  PN_CHECK(t.is_contiguous(), "train: a step result to read back must be contiguous, got ", t.shape());
+  PN_CHECK(s.recorded, "train: no marker recorded for a GPU step");
+  Tensor<T> h = Tensor<T>::empty(t.shape(), Device::cpu());
+  PN_CUDA("train", cuda::copy_device_to_host_after(s.m, h.data(), t.data(), sizeof(T) * static_cast<size_t>(t.numel())));
+  return h;
+}
+
 inline std::atomic<bool>& stop_requested() {
   static std::atomic<bool> flag{false};
   return flag;
@@ -231,12 +261,10 @@ class Trainer {
         loss.backward();
         opt_.step(lr);
         last_lr_ = lr;
-        const Tensor<T> out_cpu = out.detach().to(Device::cpu());
+        // The step's loss and scores are read while the next step runs (see settle()).
         const int64_t B = b.labels.numel();
-        run_.loss_sum += static_cast<double>(loss.item()) * static_cast<double>(B);
-        run_.correct += topk_correct(out_cpu, b.labels, 1);
-        if (cfg_.top5 && out_cpu.size(1) >= 5) run_.correct5 += topk_correct(out_cpu, b.labels, 5);
-        run_.seen += B;
+        settle();
+        pending_ = {out.detach(), loss.detach(), b.labels, B, detail::mark(cfg_.device), true};
         images_this_session += B;
         batch_ = b.index + 1;
         const double elapsed = seconds_since(t0);
@@ -244,13 +272,18 @@ class Trainer {
         const double rate = static_cast<double>(images_this_session) / std::max(elapsed, 1e-9);
         const double left = static_cast<double>(train.batches_per_epoch() - batch_) * elapsed /
                             static_cast<double>(batch_ - first_batch);
-        bar.update(batch_, run_.loss_sum / static_cast<double>(run_.seen),
-                   static_cast<double>(run_.correct) / static_cast<double>(run_.seen), rate, left);
+        if (run_.seen > 0)
+          bar.update(batch_, run_.loss_sum / static_cast<double>(run_.seen),
+                     static_cast<double>(run_.correct) / static_cast<double>(run_.seen), rate, left);
         const bool by_steps = cfg_.max_steps > 0 && opt_.steps() >= cfg_.max_steps;
         interrupted_ = detail::stop_requested().load();
         stop = by_steps || interrupted_;
-        if (!stop && cfg_.checkpoint_every > 0 && opt_.steps() % cfg_.checkpoint_every == 0) save_last(epoch_, batch_);
+        if (!stop && cfg_.checkpoint_every > 0 && opt_.steps() % cfg_.checkpoint_every == 0) {
+          settle();
+          save_last(epoch_, batch_);
+        }
       }
+      settle();
       bar.clear();
       const bool epoch_done = batch_ >= train.batches_per_epoch();
       if (!epoch_done) {  // stopped inside the epoch: keep the position, report the partial epoch
@@ -277,6 +310,31 @@ class Trainer {
     double loss_sum = 0, seconds = 0;
     int64_t correct = 0, correct5 = 0, seen = 0;
   };
+
+  // A queued step whose loss and scores are not yet counted.
+  struct Pending {
+    Tensor<T> out, loss;
+    Tensor<int32_t> labels;  // on the CPU
+    int64_t batch_size = 0;
+    detail::StepMarker marker;
+    bool active = false;
+  };
+
+  // Counts the pending step's loss and accuracy. On the GPU this waits only for that step
+  // (its marker), not for the step queued after it, so reading the metrics every step
+  // does not leave the GPU idle while the host queues the next one.
+  void settle() {
+    if (!pending_.active) return;
+    Pending p = std::move(pending_);
+    pending_ = {};
+    const Tensor<T> out = detail::read_after(p.out, p.marker);
+    const Tensor<T> loss = detail::read_after(p.loss, p.marker);
+    p.marker.release();
+    run_.loss_sum += static_cast<double>(loss.item()) * static_cast<double>(p.batch_size);
+    run_.correct += topk_correct(out, p.labels, 1);
+    if (cfg_.top5 && out.size(1) >= 5) run_.correct5 += topk_correct(out, p.labels, 5);
+    run_.seen += p.batch_size;
+  }
 
   static double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -356,6 +414,7 @@ class Trainer {
   double best_ = -1.0, last_lr_ = NAN;
   bool stopped_early_ = false, interrupted_ = false;
   Running run_;
+  Pending pending_;
 };
 
 }  // namespace patchnet::train

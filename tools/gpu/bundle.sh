@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Assembles .device/ (ignored by git), what the GPU machine of the `device` tool lacks:
+# it reaches no package registry, and ../shared does not travel with the working tree.
+#   include/ + cmake configs  Eigen, doctest, Google Benchmark (headers, shared library),
+#                             stb (the three headers patchnet uses); found there through
+#                             CMAKE_PREFIX_PATH=$PWD/.device
+#   data/                     the CIFAR-10 archive and converter, the mini set
+#   build/ (--prebuilt)       the GPU test suite, the examples and the benchmarks built here
+#                             for sm_90 and a generic x86-64 CPU, so the lease is not spent
+#                             compiling (2 cores here: about 20 minutes)
+# Then, from the repo root:  device run, carry [".device"], command "bash tools/gpu/check.sh"
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+D=.device
+prebuilt=0
+[ "${1:-}" = "--prebuilt" ] && prebuilt=1
+
+rm -rf "$D/include" "$D/lib" "$D/share" "$D/data"
+mkdir -p "$D/include/stb" "$D/lib/x86_64-linux-gnu/cmake" "$D/lib/cmake" "$D/share/eigen3" "$D/data"
+mkdir -p "$D/include/eigen3" && cp -r /usr/include/eigen3/Eigen /usr/include/eigen3/signature_of_eigen3_matrix_library "$D/include/eigen3/"
+cp -r /usr/share/eigen3/cmake "$D/share/eigen3/"
+cp -r /usr/include/doctest "$D/include/"
+cp -r /usr/lib/cmake/doctest "$D/lib/cmake/"
+cp -r /usr/include/benchmark "$D/include/"
+cp -a /usr/lib/x86_64-linux-gnu/libbenchmark.so* /usr/lib/x86_64-linux-gnu/libbenchmark_main.a "$D/lib/x86_64-linux-gnu/"
+cp -r /usr/lib/x86_64-linux-gnu/cmake/benchmark "$D/lib/x86_64-linux-gnu/cmake/"
+cp /usr/include/stb/stb_image.h /usr/include/stb/stb_image_write.h /usr/include/stb/stb_easy_font.h "$D/include/stb/"
+cp ../shared/data/cifar10-jpeg.tar.xz ../shared/data/cifar10_from_jpeg.py "$D/data/"
+cp -r ../shared/data/cifar10-mini "$D/data/"
+chmod -R u+w "$D"
+
+if [ $prebuilt = 1 ]; then
+  cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DPATCHNET_NATIVE=OFF -DPATCHNET_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DPATCHNET_INSTALL=OFF
+  cmake --build build-device -j"$(nproc)" --target patchnet_gpu_tests patchnet_bench convmixer_cifar10 \
+    shiftvit_cifar10 involution_cifar10
+  rm -rf "$D/build" && mkdir -p "$D/build"
+  cp build-device/tests/patchnet_gpu_tests build-device/bench/patchnet_bench build-device/examples/convmixer_cifar10 \
+    build-device/examples/shiftvit_cifar10 build-device/examples/involution_cifar10 "$D/build/"
+  strip --strip-debug "$D"/build/* || true
+fi
+du -sh "$D"
