@@ -77,6 +77,14 @@ const char* device_name(int device) {
   return prop.name;
 }
 
+void set_device(int device) {
+  const int n = device_count();
+  PN_CHECK(n > 0, "cuda:", device, ": no CUDA device is visible to this process (driver or GPU missing)");
+  PN_CHECK(device >= 0 && device < n, "cuda:", device, ": there are ", n, " CUDA devices (cuda:0 to cuda:", n - 1,
+           ")");
+  PN_CUDA_CHECK(cudaSetDevice(device));
+}
+
 Stream stream(int device) {
   check_device(device, "cuda::stream");
   PN_CUDA_CHECK(cudaSetDevice(device));

@@ -27,10 +27,11 @@ namespace {
 template <class T>
 Tensor<T> run_layer(const std::vector<Tensor<T>>& in, const InvolutionOptions& opt, bool training) {
   const int64_t cr = in[1].size(1);
-  InvolutionParams<T> p{in[1], in[2], in[3], in[4], Tensor<T>::zeros({cr}), Tensor<T>::ones({cr}), in[5], in[6]};
+  const Device d = in[0].device();  // the GPU suite runs these cases on CUDA inputs
+  InvolutionParams<T> p{in[1], in[2], in[3], in[4], Tensor<T>::zeros({cr}, d), Tensor<T>::ones({cr}, d), in[5], in[6]};
   if (!training) {  // eval: running statistics away from the trivial 0 / 1
-    p.bn_running_mean = Tensor<T>::full({cr}, T(0.25));
-    p.bn_running_var = Tensor<T>::full({cr}, T(0.5));
+    p.bn_running_mean = Tensor<T>::full({cr}, T(0.25), d);
+    p.bn_running_var = Tensor<T>::full({cr}, T(0.5), d);
   }
   const InvolutionResult<T> r = involution_layer(in[0], p, opt, training);
   return concat({flatten(r.output), flatten(r.kernel)}, 0);

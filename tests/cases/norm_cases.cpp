@@ -22,7 +22,7 @@ template <class T>
 Tensor<T> bn(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, bool training,
              const BatchNormOptions& opt = {}) {
   auto [rm, rv] = running_buffers<T>(x.size(-1));
-  return batch_norm(x, gamma, beta, rm, rv, training, opt);
+  return batch_norm(x, gamma, beta, rm.to(x.device()), rv.to(x.device()), training, opt);  // GPU suite: same device
 }
 }  // namespace
 

@@ -35,3 +35,11 @@ inline void run_cuda_vs_cpu(const CaseList& cases) {
 }
 
 }  // namespace patchnet::test
+
+// The test helpers that the *_gpu.cpp files call unqualified (their own helpers live in the
+// unnamed namespace of the file; this header is included once, first, in each of them).
+namespace {
+using patchnet::test::check_close;
+using patchnet::test::seed_of;
+using patchnet::test::uniform;
+}  // namespace

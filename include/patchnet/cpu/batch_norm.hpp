@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "patchnet/cpu/parallel.hpp"
+#include "patchnet/math/norm.hpp"
 
 namespace patchnet::cpu {
 
@@ -77,11 +78,7 @@ void batch_norm_stats(const T* x, ChannelRows s, double* mean, double* var) {
         // Chan: merging (n, mean_a, M2_a) with (nb, mean_b, M2_b).
         const double na = static_cast<double>(n), nbd = static_cast<double>(nb), nn = na + nbd;
         const double wb = nbd / nn, wab = na * nbd / nn;
-        for (int64_t c = 0; c < C; ++c) {
-          const double delta = bmean[c] - gmean[c];
-          gmean[c] += delta * wb;
-          gm2[c] += bm2[c] + delta * delta * wab;
-        }
+        for (int64_t c = 0; c < C; ++c) math::chan_merge(gmean[c], gm2[c], bmean[c], bm2[c], wb, wab);
         n += nb;
       }
     }
@@ -116,7 +113,7 @@ void channel_affine(const T* x, ChannelRows s, ChannelAffine<T> a, T* y) {
                  for (int64_t r = lo; r < hi; ++r) {
                    const T* p = x + r * C;
                    T* q = y + r * C;
-                   for (int64_t c = 0; c < C; ++c) q[c] = (p[c] - center[c]) * scale[c] + shift[c];
+                   for (int64_t c = 0; c < C; ++c) q[c] = math::channel_affine(p[c], center[c], scale[c], shift[c]);
                  }
                });
 }
@@ -171,20 +168,16 @@ void batch_norm_backward_input(const T* g, const T* x, ChannelRows s, const T* m
   T* mg = a + C;
   T* b = mg + C;
   const double inv_rows = 1.0 / static_cast<double>(s.rows);
-  for (int64_t c = 0; c < C; ++c) {
-    const double is = static_cast<double>(inv_std[c]);
-    const double ac = (gamma ? static_cast<double>(gamma[c]) : 1.0) * is;
-    a[c] = static_cast<T>(ac);
-    mg[c] = static_cast<T>(sum_g[c] * inv_rows);
-    b[c] = static_cast<T>(ac * is * is * sum_gx[c] * inv_rows);
-  }
+  for (int64_t c = 0; c < C; ++c)
+    math::batch_norm_dx_coefs(gamma ? static_cast<double>(gamma[c]) : 1.0, static_cast<double>(inv_std[c]), sum_g[c],
+                              sum_gx[c], inv_rows, a[c], mg[c], b[c]);
   parallel_for(0, s.rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(C, 1)),
                [&](int64_t lo, int64_t hi) {
                  for (int64_t r = lo; r < hi; ++r) {
                    const T* gp = g + r * C;
                    const T* xp = x + r * C;
                    T* d = dx + r * C;
-                   for (int64_t c = 0; c < C; ++c) d[c] = a[c] * (gp[c] - mg[c]) - b[c] * (xp[c] - mean[c]);
+                   for (int64_t c = 0; c < C; ++c) d[c] = math::batch_norm_dx(gp[c], xp[c], a[c], mg[c], b[c], mean[c]);
                  }
                });
 }

@@ -8,14 +8,11 @@
 #include <vector>
 
 #include "patchnet/cpu/parallel.hpp"
+#include "patchnet/math/channel_shift.hpp"
 
 namespace patchnet::cpu {
 
-struct ChannelShiftDims {
-  int64_t N = 0, H = 0, W = 0, C = 0;
-  int64_t group = 0;  // g: channels per shifted group; 4g <= C
-  int64_t shift = 0;  // signed: the forward passes +s, its backward -s (the opposite shift)
-};
+using math::ChannelShiftDims;  // shared with the CUDA kernels (math/channel_shift.hpp)
 
 // out[n,h,w,c] = x[n, h + dh(c), w + dw(c), c], or 0 where that pixel is outside the
 // image, with (dh, dw) = (0, +s) for channels [0,g), (0, -s) for [g,2g), (+s, 0) for

@@ -6,13 +6,15 @@
 // kLanes consecutive blocks at once in structure-of-arrays form, so the ten rounds
 // vectorise across blocks (16 lanes of AVX-512), and uses all four words of each block.
 // The mask is not stored: backward regenerates it from (seed, base), which costs less
-// than writing and reading a mask, and is what a CUDA kernel will do.
+// than writing and reading a mask; the CUDA kernel (cuda/dropout.cu) does the same, one
+// Philox block per thread.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 
 #include "patchnet/cpu/parallel.hpp"
+#include "patchnet/math/dropout.hpp"
 #include "patchnet/math/philox.hpp"
 
 namespace patchnet::cpu {
@@ -98,7 +100,7 @@ void dropout_apply(const T* x, T* y, int64_t n, const DropoutParams& p) {
     }
   });
   for (int64_t i = groups * kGroup; i < n; ++i)  // the last < 64 elements
-    y[i] = x[i] * (math::philox_keep(p.seed, p.base, static_cast<uint64_t>(i), thr) ? scale : T(0));
+    y[i] = x[i] * math::dropout_factor(p.seed, p.base, static_cast<uint64_t>(i), thr, scale);
 }
 
 // y[r, :] = x[r, :] * factor[r] over rows of row_len elements (drop path: factor is 0 or

@@ -24,6 +24,7 @@
 
 #include "patchnet/cpu/parallel.hpp"
 #include "patchnet/cpu/simd.hpp"
+#include "patchnet/math/involution.hpp"
 #include "patchnet/ops/geometry.hpp"
 
 namespace patchnet::cpu {
@@ -161,19 +162,9 @@ void dispatch_groups(int64_t G, F&& f) {
   }
 }
 
-// [lo, hi): the k in [0, K) with 0 <= base + k < size.
-inline void clip(int64_t base, int64_t K, int64_t size, int64_t& lo, int64_t& hi) {
-  lo = std::clamp<int64_t>(-base, 0, K);
-  hi = std::clamp<int64_t>(size - base, lo, K);
-}
-
-// The taps k in [0, K) of the windows o in [0, O) covering padded index t = o*S + k:
-// k = k0, k0 + S, .. (count of them), each in window (t - k) / S.
-inline void covering(int64_t t, int64_t K, int64_t S, int64_t O, int64_t& k0, int64_t& count) {
-  k0 = std::max(t % S, t - (O - 1) * S);  // both are = t (mod S)
-  const int64_t k1 = std::min(K - 1, t);
-  count = k0 <= k1 ? (k1 - k0) / S + 1 : 0;
-}
+// Index math shared with the CUDA kernels (math/involution.hpp).
+using math::inv_clip;
+using math::inv_covering;
 
 }  // namespace inv_detail
 
@@ -190,10 +181,10 @@ void involution_forward(const T* x, const T* kernel, T* out, const Window2d& w, 
       for (int64_t r = lo; r < hi; ++r) {
         const int64_t n = r / w.OH, ih0 = r % w.OH * S - w.pad.top;
         int64_t kh0, kh1, kw0, kw1;
-        clip(ih0, K, H, kh0, kh1);
+        inv_clip(ih0, K, H, kh0, kh1);
         for (int64_t ow = 0; ow < w.OW; ++ow) {
           const int64_t p = r * w.OW + ow, iw0 = ow * S - w.pad.left;
-          clip(iw0, K, W, kw0, kw1);
+          inv_clip(iw0, K, W, kw0, kw1);
           const TapGrid<T> t{x + ((n * H + ih0 + kh0) * W + iw0 + kw0) * C, W * C, C,
                              kernel + p * KKG + (kh0 * K + kw0) * G, K * G, G, kh1 - kh0, kw1 - kw0};
           multiply_reduce<T, GC>(t, C, G, pattern.data(), out + p * C);
@@ -217,11 +208,11 @@ void involution_backward_input(const T* kernel, const T* gout, T* dx, const Wind
       for (int64_t r = lo; r < hi; ++r) {
         const int64_t n = r / H, th = r % H + w.pad.top;
         int64_t kh0, nh, kw0, nw;
-        covering(th, K, S, OH, kh0, nh);
+        inv_covering(th, K, S, OH, kh0, nh);
         for (int64_t iw = 0; iw < W; ++iw) {
           T* d = dx + (r * W + iw) * C;
           const int64_t tw = iw + w.pad.left;
-          covering(tw, K, S, OW, kw0, nw);
+          inv_covering(tw, K, S, OW, kw0, nw);
           if (nh == 0 || nw == 0) {  // no window reads this pixel (stride > kernel)
             std::fill(d, d + C, T(0));
             continue;
@@ -249,10 +240,10 @@ void involution_backward_kernel(const T* x, const T* gout, T* dkernel, const Win
       for (int64_t r = lo; r < hi; ++r) {
         const int64_t n = r / w.OH, ih0 = r % w.OH * S - w.pad.top;
         int64_t kh0, kh1, kw0, kw1;
-        clip(ih0, K, H, kh0, kh1);
+        inv_clip(ih0, K, H, kh0, kh1);
         for (int64_t ow = 0; ow < w.OW; ++ow) {
           const int64_t p = r * w.OW + ow, iw0 = ow * S - w.pad.left;
-          clip(iw0, K, W, kw0, kw1);
+          inv_clip(iw0, K, W, kw0, kw1);
           T* dk = dkernel + p * KKG;
           if (kh1 - kh0 < K || kw1 - kw0 < K) std::fill(dk, dk + KKG, T(0));  // out-of-image taps
           for (int64_t kh = kh0; kh < kh1; ++kh)

@@ -14,6 +14,7 @@
 
 #include "patchnet/cpu/batch_norm.hpp"
 #include "patchnet/cpu/parallel.hpp"
+#include "patchnet/math/norm.hpp"
 
 namespace patchnet::cpu {
 
@@ -37,11 +38,11 @@ void layer_norm_forward(const T* x, ChannelRows s, const T* gamma, const T* beta
         const double d = static_cast<double>(p[i]) - m;
         sq += d * d;
       }
-      const T mt = static_cast<T>(m), rs = static_cast<T>(1.0 / std::sqrt(sq * inv_c + eps));
+      const T mt = static_cast<T>(m), rs = static_cast<T>(math::norm_inv_std(sq * inv_c, eps));
       mean[r] = mt;
       rstd[r] = rs;
       T* q = y + r * C;
-      for (int64_t i = 0; i < C; ++i) q[i] = (p[i] - mt) * rs * gamma[i] + beta[i];
+      for (int64_t i = 0; i < C; ++i) q[i] = math::layer_norm_apply(p[i], mt, rs, gamma[i], beta[i]);
     }
   });
 }
@@ -79,7 +80,7 @@ void layer_norm_backward(const T* g, const T* x, ChannelRows s, const T* mean, c
           const T c1 = static_cast<T>(s1 * inv_c), c2 = static_cast<T>(s2 * inv_c);
           T* d = dx + r * C;
           PATCHNET_OMP_SIMD()
-          for (int64_t i = 0; i < C; ++i) d[i] = rs * (gp[i] * gamma[i] - c1 - (xp[i] - m) * rs * c2);
+          for (int64_t i = 0; i < C; ++i) d[i] = math::layer_norm_dx(gp[i], gamma[i], xp[i], m, rs, c1, c2);
         }
         if (params) {
           for (int64_t i = 0; i < C; ++i) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "patchnet/cpu/parallel.hpp"
+#include "patchnet/math/pool.hpp"
 #include "patchnet/ops/geometry.hpp"
 
 namespace patchnet::cpu {
@@ -21,12 +22,10 @@ namespace patchnet::cpu {
 namespace detail {
 // The input rows (or columns) of window o: it starts at input index i0 = o * stride - pad
 // (negative inside the padding) and its valid taps are k in [k0, k1).
-struct WindowSpan {
-  int64_t i0, k0, k1;
-};
+// (math::pool_span, shared with the CUDA kernels.)
+using WindowSpan = math::PoolSpan;
 inline WindowSpan window_span(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t in) {
-  const int64_t i0 = o * stride - pad;
-  return {i0, std::max<int64_t>(0, -i0), std::min<int64_t>(k, in - i0)};
+  return math::pool_span(o, stride, pad, k, in);
 }
 
 // Calls f(n, o, rows, cols) for every output pixel of images [n0, n1): n its image, o its

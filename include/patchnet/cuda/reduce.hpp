@@ -15,7 +15,11 @@ struct SumParams {
   bool reduce[kMaxDims] = {};
 };
 
+// Elements of scratch memory sum_axes needs for these params (0 when none).
+int64_t sum_axes_workspace(const SumParams& p);
+// out = the sum; `workspace` holds sum_axes_workspace(p) elements (may be null when 0).
+// Deterministic: the order of additions depends on the shape only, not on the GPU.
 template <class T>
-void sum_axes(const T* x, T* out, const SumParams& p, Stream s = {});
+void sum_axes(const T* x, T* out, T* workspace, const SumParams& p, Stream s = {});
 
 }  // namespace patchnet::cuda

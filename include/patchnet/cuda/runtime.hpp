@@ -27,6 +27,9 @@ inline constexpr bool kBuilt = false;
 int device_count() noexcept;
 // Driver's name of the device, e.g. "NVIDIA H100 80GB HBM3".
 const char* device_name(int device);
+// Makes `device` the current one (kernels run on the current device); throws naming the
+// devices there are when it does not exist.
+void set_device(int device);
 
 // Device memory comes from a caching allocator (cuda/allocator.cu): freed blocks are kept
 // in size classes and handed out again, so a training step that allocates the same sizes

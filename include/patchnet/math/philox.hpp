@@ -34,13 +34,18 @@ PATCHNET_HD inline PhiloxBlock philox4x32(uint32_t c0, uint32_t c1, uint32_t c2,
   return {{c0, c1, c2, c3}};
 }
 
+// Block `block` of the stream under `seed`: counter (block low, block high, attempt, 0),
+// key (seed low, seed high). A CUDA thread that handles 4 consecutive values of a draw
+// evaluates this once and uses all 4 words.
+PATCHNET_HD inline PhiloxBlock philox_block(uint64_t seed, uint64_t block, uint32_t attempt = 0) {
+  return philox4x32(static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), attempt, 0u,
+                    static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+}
+
 // Word i of the stream that starts at block `base` under `seed`: block base + i/4,
 // lane i%4. `attempt` selects an independent stream for rejection sampling.
 PATCHNET_HD inline uint32_t philox_word(uint64_t seed, uint64_t base, uint64_t i, uint32_t attempt = 0) {
-  const uint64_t block = base + i / 4;
-  const PhiloxBlock b = philox4x32(static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), attempt,
-                                   0u, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
-  return b.v[i % 4];
+  return philox_block(seed, base + i / 4, attempt).v[i % 4];
 }
 
 // The keep test of dropout and drop path: keep when the word is below keep_prob * 2^32.
@@ -51,8 +56,12 @@ PATCHNET_HD inline uint32_t keep_threshold(double keep_prob) {
   if (keep_prob <= 0.0) return 0u;
   return static_cast<uint32_t>(keep_prob * 4294967296.0);
 }
+// The test on one word: below the threshold, or everything kept at threshold 2^32 - 1.
+PATCHNET_HD inline bool keep_word(uint32_t word, uint32_t threshold) {
+  return threshold == 0xFFFFFFFFu || word < threshold;
+}
 PATCHNET_HD inline bool philox_keep(uint64_t seed, uint64_t base, uint64_t i, uint32_t threshold) {
-  return threshold == 0xFFFFFFFFu || philox_word(seed, base, i) < threshold;
+  return keep_word(philox_word(seed, base, i), threshold);
 }
 
 // A double in [0, 1) with 53 random bits, from words 2i and 2i+1.

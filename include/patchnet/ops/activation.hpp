@@ -12,7 +12,10 @@
 // log_softmax(x)_i = x_i - m - log sum_j exp(x_j - m).
 //   Saves y; backward gx = g - exp(y) sum(g).
 // All backwards write a fresh gradient. gelu and relu have CUDA kernels
-// (cuda/activation.cu); softmax and log_softmax run on the CPU only in this version.
+// (cuda/activation.cu). softmax and log_softmax (cuda/softmax.cu) view x as
+// [outer, dim, inner]: on the last axis one warp per row (shuffle reductions), on another
+// axis one thread per (outer, inner) position walking the axis (coalesced along inner);
+// no atomics, same saved y and backward formulas as the CPU.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +25,7 @@
 #include "patchnet/core/tensor.hpp"
 #include "patchnet/cpu/activation.hpp"
 #include "patchnet/cuda/activation.hpp"
+#include "patchnet/cuda/softmax.hpp"
 #include "patchnet/ops/dispatch.hpp"
 
 namespace patchnet {
@@ -75,20 +79,25 @@ inline cpu::SoftmaxParams softmax_params(const Shape& shape, int axis, bool log)
   return p;
 }
 
+inline cuda::SoftmaxParams cuda_softmax_params(const cpu::SoftmaxParams& p) {
+  return cuda::SoftmaxParams{p.outer, p.dim, p.inner, p.log};
+}
+
 template <FloatingPoint T>
 Tensor<T> softmax_op(const char* name, const Tensor<T>& x, int64_t axis, bool log) {
   PN_CHECK(x.defined(), name, ": input is undefined");
   PN_CHECK(x.dim() >= 1, name, ": input ", x.shape(), " has no axis to normalise over");
   const int a = normalize_axis(axis, x.dim(), name);
-  if (x.is_cuda()) no_cuda_kernel(name);
   const cpu::SoftmaxParams p = softmax_params(x.shape(), a, log);
   const Tensor<T> xc = x.detach().contiguous();
   Tensor<T> y = Tensor<T>::empty(x.shape(), x.device());
-  cpu::softmax_forward(xc.data(), y.data(), p);
-  autograd::record<T>(name, {x}, {y}, [yd = y.detach(), p](const auto& g, const auto&) {
+  if (x.is_cpu()) cpu::softmax_forward(xc.data(), y.data(), p);
+  else PN_CUDA(name, cuda::softmax_forward(xc.data(), y.data(), cuda_softmax_params(p)));
+  autograd::record<T>(name, {x}, {y}, [yd = y.detach(), p, name](const auto& g, const auto&) {
     const Tensor<T> gc = g[0].contiguous();
     Tensor<T> gx = Tensor<T>::empty(yd.shape(), yd.device());
-    cpu::softmax_backward(yd.data(), gc.data(), gx.data(), p);
+    if (yd.is_cpu()) cpu::softmax_backward(yd.data(), gc.data(), gx.data(), p);
+    else PN_CUDA(name, cuda::softmax_backward(yd.data(), gc.data(), gx.data(), cuda_softmax_params(p)));
     return std::vector<Tensor<T>>{gx};
   });
   return y;

@@ -16,6 +16,13 @@
 // gradients: dbeta = sum_r g, dgamma = sum_r g * xhat; dx is the full batch-statistics
 // gradient in training, gamma * inv_std * (g - mean_r(g) - xhat * mean_r(g xhat)), and the
 // plain affine one, g * gamma * inv_std, in eval.
+//
+// CUDA (cuda/batch_norm.cu): the same formulas (math/norm.hpp). Training forward: per-block
+// partial sums of x - x[0, c] and its square (double) over row groups, a second kernel that
+// adds them per channel in a fixed order and updates the running buffers on the device,
+// then the normalise kernel (threads along C, vectorised). Backward: per-block partials of
+// sum g and sum g (x - mean), fixed-order final sums, then dx. Deterministic, no atomics;
+// no host synchronisation (the running buffers never leave the device).
 #pragma once
 
 #include <cmath>
@@ -24,6 +31,8 @@
 #include "patchnet/autograd/node.hpp"
 #include "patchnet/core/tensor.hpp"
 #include "patchnet/cpu/batch_norm.hpp"
+#include "patchnet/cuda/norm.hpp"
+#include "patchnet/math/norm.hpp"
 #include "patchnet/ops/dispatch.hpp"
 
 namespace patchnet {
@@ -77,14 +86,63 @@ std::vector<double> channel_values(const Tensor<T>& v, int64_t C, double fill) {
   return out;
 }
 
+// The CUDA path of batch_norm (inputs already checked, all on one CUDA device).
+template <class T>
+Tensor<T> batch_norm_cuda(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta,
+                          const Tensor<T>& running_mean, const Tensor<T>& running_var, bool training,
+                          const BatchNormOptions& opt) {
+  const Device dev = x.device();
+  const int64_t C = x.size(-1);
+  cuda::BatchNormParams p;
+  p.rows = x.numel() / C;
+  p.channels = C;
+  p.eps = opt.eps;
+  p.momentum = opt.momentum;
+  p.training = training;
+  p.unbiased_running_var = opt.unbiased_running_var;
+  const Tensor<T> xc = x.detach().contiguous();
+  const Tensor<T> gd = gamma.defined() ? gamma.detach().contiguous() : Tensor<T>();
+  const Tensor<T> bd = beta.defined() ? beta.detach().contiguous() : Tensor<T>();
+  const Tensor<T> stats = Tensor<T>::empty({3, C}, dev);  // mean, inv_std, inv_std * gamma
+  const Tensor<double> work =
+      training ? Tensor<double>::empty({cuda::norm_workspace(p.rows, C)}, dev) : Tensor<double>();
+  Tensor<T> y = Tensor<T>::empty(x.shape(), dev);
+  [[maybe_unused]] const bool track = running_mean.defined();
+  PN_CUDA("batch_norm",
+          cuda::batch_norm_forward(xc.data(), gd.defined() ? gd.data() : nullptr, bd.defined() ? bd.data() : nullptr,
+                                   track ? running_mean.data() : nullptr, track ? running_mean.stride(0) : 0,
+                                   track ? running_var.data() : nullptr, track ? running_var.stride(0) : 0,
+                                   work.defined() ? work.data() : nullptr, stats.data(), y.data(), p));
+
+  autograd::record<T>("batch_norm", {x, gamma, beta}, {y}, [xc, gd, stats, p](const auto& grads, const auto& needs) {
+    const Tensor<T> g = grads[0].contiguous();
+    const Device dev = xc.device();
+    const int64_t C = p.channels;
+    Tensor<T> gx, ggamma, gbeta, coef;
+    if (needs[0]) {
+      gx = Tensor<T>::empty(xc.shape(), dev);
+      coef = Tensor<T>::empty({3, C}, dev);
+    }
+    if (needs[1]) ggamma = Tensor<T>::empty({C}, dev);
+    if (needs[2]) gbeta = Tensor<T>::empty({C}, dev);
+    const bool sums = needs[1] || needs[2] || (p.training && needs[0]);
+    const Tensor<double> work = sums ? Tensor<double>::empty({cuda::norm_workspace(p.rows, C)}, dev) : Tensor<double>();
+    [[maybe_unused]] auto ptr = [](const auto& t) { return t.defined() ? t.data() : nullptr; };
+    PN_CUDA("batch_norm", cuda::batch_norm_backward(g.data(), xc.data(), ptr(gd), stats.data(), ptr(work), ptr(coef),
+                                                    ptr(gx), ptr(ggamma), ptr(gbeta), p));
+    return std::vector<Tensor<T>>{gx, ggamma, gbeta};
+  });
+  return y;
+}
+
 }  // namespace detail
 
 template <FloatingPoint T>
 Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& running_mean,
                      const Tensor<T>& running_var, bool training, const BatchNormOptions& opt = {}) {
   const Device dev = detail::common_device<T>("batch_norm", {&x, &gamma, &beta, &running_mean, &running_var});
-  if (dev.is_cuda()) detail::no_cuda_kernel("batch_norm");
   detail::check_batch_norm(x, gamma, beta, running_mean, running_var, training, opt);
+  if (dev.is_cuda()) return detail::batch_norm_cuda(x, gamma, beta, running_mean, running_var, training, opt);
   const int64_t C = x.size(-1);
   const cpu::ChannelRows s{x.numel() / C, C};
   const Tensor<T> xc = x.detach().contiguous();
@@ -99,8 +157,8 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
       for (int64_t c = 0; c < C; ++c) {
         T& rm = running_mean.data()[c * running_mean.stride(0)];
         T& rv = running_var.data()[c * running_var.stride(0)];
-        rm = static_cast<T>(m * static_cast<double>(rm) + (1.0 - m) * mean[static_cast<size_t>(c)]);
-        rv = static_cast<T>(m * static_cast<double>(rv) + (1.0 - m) * var[static_cast<size_t>(c)] * unbias);
+        rm = static_cast<T>(math::running_blend(m, static_cast<double>(rm), mean[static_cast<size_t>(c)], 1.0));
+        rv = static_cast<T>(math::running_blend(m, static_cast<double>(rv), var[static_cast<size_t>(c)], unbias));
       }
     }
   } else {
@@ -112,7 +170,7 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
   std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
     const size_t k = static_cast<size_t>(c);
-    const double inv_std = 1.0 / std::sqrt(var[k] + opt.eps);
+    const double inv_std = math::norm_inv_std(var[k], opt.eps);
     mean_t.data()[c] = static_cast<T>(mean[k]);
     inv_std_t.data()[c] = static_cast<T>(inv_std);
     scale[k] = static_cast<T>(inv_std * gam[k]);

@@ -16,7 +16,8 @@
 // Forward saves nothing. Backward is the opposite shift of the gradient (each output
 // element is a copy of exactly one input element or 0, so dx[p] = dout[p'] where p'
 // is the pixel p moved to, and 0 where p moved out of the image); it writes a new tensor.
-// One pass over the packed tensor, no temporaries (cpu/channel_shift.hpp).
+// One pass over the packed tensor, no temporaries: cpu/channel_shift.hpp, and on the GPU
+// cuda/channel_shift.cu (one thread per 16 bytes of channels of a pixel, coalesced along C).
 //
 // What the Keras seed's code computes instead. get_shift_pad(x, mode) does
 //   crop = tf.image.crop_to_bounding_box(x, oh, ow, H - th, W - tw)   // x[oh : oh+H-th, ow : ow+W-tw]
@@ -41,6 +42,7 @@
 #include "patchnet/autograd/node.hpp"
 #include "patchnet/core/tensor.hpp"
 #include "patchnet/cpu/channel_shift.hpp"
+#include "patchnet/cuda/channel_shift.hpp"
 #include "patchnet/ops/dispatch.hpp"
 
 namespace patchnet {
@@ -81,18 +83,19 @@ Tensor<T> channel_shift(const Tensor<T>& x, int64_t group_channels, int64_t shif
   PN_CHECK(group_channels >= 0 && 4 * group_channels <= s[3], "channel_shift: input ", s, ": 4 groups of ",
            group_channels, " channels do not fit in ", s[3], " channels");
   PN_CHECK(shift >= 0, "channel_shift: shift ", shift, " must be >= 0 (input ", s, ")");
-  if (x.is_cuda()) detail::no_cuda_kernel("channel_shift");
   // A shift past the image zeroes its group; capping it keeps the index arithmetic small.
-  const cpu::ChannelShiftDims dims{s[0], s[1], s[2], s[3], group_channels, std::min(shift, std::max(s[1], s[2]))};
+  const math::ChannelShiftDims dims{s[0], s[1], s[2], s[3], group_channels, std::min(shift, std::max(s[1], s[2]))};
   const Tensor<T> xc = x.contiguous();
   Tensor<T> out = Tensor<T>::empty(s, x.device());
-  cpu::channel_shift(xc.data(), out.data(), dims);
+  if (x.is_cpu()) cpu::channel_shift(xc.data(), out.data(), dims);
+  else PN_CUDA("channel_shift", cuda::channel_shift(xc.data(), out.data(), dims));
   autograd::record<T>("channel_shift", {x}, {out}, [dims](const auto& g, const auto&) {
     const Tensor<T> gc = g[0].contiguous();
     Tensor<T> gx = Tensor<T>::empty(gc.shape(), gc.device());
-    cpu::ChannelShiftDims back = dims;
+    math::ChannelShiftDims back = dims;
     back.shift = -dims.shift;  // the adjoint of a shift is the opposite shift
-    cpu::channel_shift(gc.data(), gx.data(), back);
+    if (gc.is_cpu()) cpu::channel_shift(gc.data(), gx.data(), back);
+    else PN_CUDA("channel_shift", cuda::channel_shift(gc.data(), gx.data(), back));
     return std::vector<Tensor<T>>{gx};
   });
   return out;

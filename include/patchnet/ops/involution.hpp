@@ -21,6 +21,13 @@
 //   dx[n,ih,iw,c] = sum over the windows covering (ih, iw) of kernel[..., kk*G + c%G] * dout[..., c]
 // dx is gathered per input pixel (no scatter, no atomics), so both are deterministic.
 //
+// CPU kernels: cpu/involution.hpp. CUDA kernels (cuda/involution.cu), same layouts, x and
+// kernel read in place with bounds checks for the padding: forward one thread per output
+// element (channels fastest); dx one thread per dx element gathering over the covering
+// windows; dkernel 1 to 32 lanes of a warp per (pixel, tap, group) element, the lanes'
+// partial dots over the group's channels added by a fixed shuffle tree. No atomics on
+// either device: each gives the same bits run after run.
+//
 // involution_layer is the whole layer of the seed (build() and call()): the kernel is
 // generated from (avg_pool(x) if S > 1 else x) by 1x1 conv C -> C/r, batch norm, ReLU,
 // 1x1 conv C/r -> K*K*G, then involution(x, kernel, K, S, G); each step is its own op
@@ -34,6 +41,7 @@
 #include "patchnet/autograd/node.hpp"
 #include "patchnet/core/tensor.hpp"
 #include "patchnet/cpu/involution.hpp"
+#include "patchnet/cuda/involution.hpp"
 #include "patchnet/ops/activation.hpp"
 #include "patchnet/ops/batch_norm.hpp"
 #include "patchnet/ops/dispatch.hpp"
@@ -58,6 +66,11 @@ Window2d involution_geometry(const Tensor<T>& x, const Tensor<T>& kernel, int64_
            ", groups ", G, " needs kernel [N, OH, OW, K*K*G] = ", want, ", got ", kernel.shape());
   return w;
 }
+
+// The sizes the CUDA launchers take.
+inline math::InvolutionDims involution_dims(const Window2d& w, int64_t K, int64_t S, int64_t G) {
+  return {w.N, w.H, w.W, w.C, K, S, G, w.pad.top, w.pad.left, w.OH, w.OW};
+}
 }  // namespace detail
 
 // The multiply-reduce (see the header comment). kernel [N, OH, OW, K*K*G].
@@ -66,20 +79,24 @@ Tensor<T> involution(const Tensor<T>& x, const Tensor<T>& kernel, int64_t kernel
                      int64_t groups = 1) {
   const Device dev = detail::common_device<T>("involution", {&x, &kernel});
   const Window2d w = detail::involution_geometry(x, kernel, kernel_size, stride, groups);
-  if (dev.is_cuda()) detail::no_cuda_kernel("involution");
+  const math::InvolutionDims d = detail::involution_dims(w, kernel_size, stride, groups);
   const Tensor<T> xc = x.contiguous().detach(), kc = kernel.contiguous().detach();
   Tensor<T> out = Tensor<T>::empty({w.N, w.OH, w.OW, w.C}, dev);
-  cpu::involution_forward(xc.data(), kc.data(), out.data(), w, groups);
-  autograd::record<T>("involution", {x, kernel}, {out}, [xc, kc, w, groups](const auto& g, const auto& needs) {
+  if (dev.is_cpu()) cpu::involution_forward(xc.data(), kc.data(), out.data(), w, groups);
+  else PN_CUDA("involution", cuda::involution_forward(xc.data(), kc.data(), out.data(), d));
+  autograd::record<T>("involution", {x, kernel}, {out}, [xc, kc, w, d, groups](const auto& g, const auto& needs) {
     const Tensor<T> gc = g[0].contiguous();
+    const bool on_cpu = xc.is_cpu();
     Tensor<T> gx, gk;
     if (needs[0]) {
       gx = Tensor<T>::empty(xc.shape(), xc.device());
-      cpu::involution_backward_input(kc.data(), gc.data(), gx.data(), w, groups);
+      if (on_cpu) cpu::involution_backward_input(kc.data(), gc.data(), gx.data(), w, groups);
+      else PN_CUDA("involution", cuda::involution_backward_input(kc.data(), gc.data(), gx.data(), d));
     }
     if (needs[1]) {
       gk = Tensor<T>::empty(kc.shape(), kc.device());
-      cpu::involution_backward_kernel(xc.data(), gc.data(), gk.data(), w, groups);
+      if (on_cpu) cpu::involution_backward_kernel(xc.data(), gc.data(), gk.data(), w, groups);
+      else PN_CUDA("involution", cuda::involution_backward_kernel(xc.data(), gc.data(), gk.data(), d));
     }
     return std::vector<Tensor<T>>{gx, gk};
   });

@@ -1,7 +1,16 @@
 // Classification losses and the top-k metric. Scores are [N, K] (N samples, K classes),
-// labels a Tensor<int32_t> [N] with every value in [0, K); both on the CPU in this version
-// (a CUDA input throws no_cuda_kernel). Losses return a rank-0 tensor: the mean over the
-// batch.
+// labels a Tensor<int32_t> [N] with every value in [0, K), on the scores' device (move them
+// with .to(); nothing moves implicitly). Losses return a rank-0 tensor on that device: the
+// mean over the batch.
+//
+// CUDA (cuda/loss.cu): one warp per row writes the row's loss (double) and, for
+// cross_entropy, lse; one block then adds the N row losses in a fixed order (no atomics,
+// the same value on every run). Backward reads the output gradient on the device (no
+// synchronisation): cross_entropy one thread per element, from_probs one warp per row.
+// Label values on the GPU are not checked on the host (that would need a device-to-host
+// copy each step): a label outside [0, K) makes its row's loss and gradient NaN.
+// topk_correct on CUDA counts with a warp per row and an integer atomic add (exact and
+// order independent), then copies the count to the host (that copy synchronises).
 //
 // cross_entropy(logits, labels) = mean_r -log softmax(logits_r)[label_r]
 //   = mean_r (lse_r - x_r,label), lse = m + log sum exp(x - m), m = row max; fused and
@@ -31,6 +40,7 @@
 #include "patchnet/autograd/node.hpp"
 #include "patchnet/core/tensor.hpp"
 #include "patchnet/cpu/loss.hpp"
+#include "patchnet/cuda/loss.hpp"
 #include "patchnet/ops/dispatch.hpp"
 
 namespace patchnet {
@@ -48,10 +58,10 @@ Tensor<int32_t> check_labels(const char* op, const char* what, const Tensor<T>& 
            scores.shape());
   PN_CHECK(labels.size(0) == N, op, ": labels ", labels.shape(), " vs ", what, " ", scores.shape(), ": ",
            labels.size(0), " labels for ", N, " rows");
-  if (scores.is_cuda()) no_cuda_kernel(op);
-  PN_CHECK(labels.is_cpu(), op, ": labels are on ", labels.device(), " but ", what, " on ", scores.device(),
-           "; move them with .to() first");
+  PN_CHECK(labels.device() == scores.device(), op, ": labels are on ", labels.device(), " but ", what, " on ",
+           scores.device(), "; move them with .to() first");
   Tensor<int32_t> lc = labels.contiguous();
+  if (lc.is_cuda()) return lc;  // values checked in the kernels (NaN rows), see above
   const int32_t* l = lc.data();
   for (int64_t r = 0; r < N; ++r)
     PN_CHECK(l[r] >= 0 && l[r] < K, op, ": label ", l[r], " in row ", r, " is outside [0, ", K, ") for ", what,
@@ -71,15 +81,30 @@ template <FloatingPoint T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<int32_t>& labels) {
   const Tensor<int32_t> lc = detail::check_labels("cross_entropy", "logits", logits, labels);
   const int64_t N = logits.size(0), K = logits.size(1);
+  const Device dev = logits.device();
   const Tensor<T> xc = logits.detach().contiguous();
-  Tensor<T> lse = Tensor<T>::empty({N});
-  std::vector<double> rows(static_cast<size_t>(N));
-  cpu::cross_entropy_forward(xc.data(), lc.data(), N, K, lse.data(), rows.data());
-  Tensor<T> out = Tensor<T>::scalar(static_cast<T>(detail::mean_of(rows)));
+  Tensor<T> lse = Tensor<T>::empty({N}, dev);
+  Tensor<T> out;
+  if (dev.is_cpu()) {
+    std::vector<double> rows(static_cast<size_t>(N));
+    cpu::cross_entropy_forward(xc.data(), lc.data(), N, K, lse.data(), rows.data());
+    out = Tensor<T>::scalar(static_cast<T>(detail::mean_of(rows)));
+  } else {
+    Tensor<double> rows = Tensor<double>::empty({N}, dev);
+    out = Tensor<T>::empty(Shape{}, dev);
+    PN_CUDA("cross_entropy", cuda::cross_entropy_forward(xc.data(), lc.data(), N, K, lse.data(), rows.data()));
+    PN_CUDA("cross_entropy", cuda::mean_of_rows(rows.data(), N, out.data()));
+  }
   autograd::record<T>("cross_entropy", {logits}, {out}, [xc, lc, lse, N, K](const auto& g, const auto&) {
-    const T scale = static_cast<T>(static_cast<double>(g[0].item()) / static_cast<double>(N));
-    Tensor<T> gx = Tensor<T>::empty(xc.shape());
-    cpu::cross_entropy_backward(xc.data(), lc.data(), lse.data(), N, K, scale, gx.data());
+    Tensor<T> gx = Tensor<T>::empty(xc.shape(), xc.device());
+    if (xc.is_cpu()) {
+      const T scale = static_cast<T>(static_cast<double>(g[0].item()) / static_cast<double>(N));
+      cpu::cross_entropy_backward(xc.data(), lc.data(), lse.data(), N, K, scale, gx.data());
+    } else {
+      const Tensor<T> gout = g[0].contiguous();
+      PN_CUDA("cross_entropy",
+              cuda::cross_entropy_backward(xc.data(), lc.data(), lse.data(), gout.data(), N, K, gx.data()));
+    }
     return std::vector<Tensor<T>>{gx};
   });
   return out;
@@ -90,14 +115,30 @@ Tensor<T> cross_entropy_from_probs(const Tensor<T>& probs, const Tensor<int32_t>
   const Tensor<int32_t> lc = detail::check_labels("cross_entropy_from_probs", "probs", probs, labels);
   PN_CHECK(eps >= 0.0 && eps < 0.5, "cross_entropy_from_probs: eps = ", eps, " is outside [0, 0.5)");
   const int64_t N = probs.size(0), K = probs.size(1);
+  const Device dev = probs.device();
   const Tensor<T> pc = probs.detach().contiguous();
-  std::vector<double> rows(static_cast<size_t>(N));
-  cpu::cross_entropy_probs_forward(pc.data(), lc.data(), N, K, static_cast<T>(eps), rows.data());
-  Tensor<T> out = Tensor<T>::scalar(static_cast<T>(detail::mean_of(rows)));
+  Tensor<T> out;
+  if (dev.is_cpu()) {
+    std::vector<double> rows(static_cast<size_t>(N));
+    cpu::cross_entropy_probs_forward(pc.data(), lc.data(), N, K, static_cast<T>(eps), rows.data());
+    out = Tensor<T>::scalar(static_cast<T>(detail::mean_of(rows)));
+  } else {
+    Tensor<double> rows = Tensor<double>::empty({N}, dev);
+    out = Tensor<T>::empty(Shape{}, dev);
+    PN_CUDA("cross_entropy_from_probs",
+            cuda::cross_entropy_probs_forward(pc.data(), lc.data(), N, K, static_cast<T>(eps), rows.data()));
+    PN_CUDA("cross_entropy_from_probs", cuda::mean_of_rows(rows.data(), N, out.data()));
+  }
   autograd::record<T>("cross_entropy_from_probs", {probs}, {out}, [pc, lc, eps, N, K](const auto& g, const auto&) {
-    const T scale = static_cast<T>(static_cast<double>(g[0].item()) / static_cast<double>(N));
-    Tensor<T> gx = Tensor<T>::empty(pc.shape());
-    cpu::cross_entropy_probs_backward(pc.data(), lc.data(), N, K, static_cast<T>(eps), scale, gx.data());
+    Tensor<T> gx = Tensor<T>::empty(pc.shape(), pc.device());
+    if (pc.is_cpu()) {
+      const T scale = static_cast<T>(static_cast<double>(g[0].item()) / static_cast<double>(N));
+      cpu::cross_entropy_probs_backward(pc.data(), lc.data(), N, K, static_cast<T>(eps), scale, gx.data());
+    } else {
+      const Tensor<T> gout = g[0].contiguous();
+      PN_CUDA("cross_entropy_from_probs", cuda::cross_entropy_probs_backward(pc.data(), lc.data(), gout.data(), N, K,
+                                                                             static_cast<T>(eps), gx.data()));
+    }
     return std::vector<Tensor<T>>{gx};
   });
   return out;
@@ -110,7 +151,11 @@ int64_t topk_count(const char* op, const Tensor<T>& scores, const Tensor<int32_t
   const int64_t K = scores.size(1);
   PN_CHECK(k >= 1 && k <= K, op, ": k = ", k, " is outside [1, ", K, "] for scores ", scores.shape());
   const Tensor<T> sc = scores.detach().contiguous();
-  return cpu::topk_correct(sc.data(), lc.data(), scores.size(0), K, k);
+  if (sc.is_cpu()) return cpu::topk_correct(sc.data(), lc.data(), scores.size(0), K, k);
+  Tensor<int64_t> count = Tensor<int64_t>::empty({1}, sc.device());
+  PN_CUDA(op, cuda::topk_correct(sc.data(), lc.data(), scores.size(0), K, k,
+                                 reinterpret_cast<unsigned long long*>(count.data())));
+  return count.item();
 }
 }  // namespace detail
 

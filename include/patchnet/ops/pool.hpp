@@ -14,6 +14,14 @@
 // first tap (row-major window order) equal to the maximum; avg_pool2d and global_avg_pool
 // keep only the geometry and spread g / count over the window. Backward writes fresh
 // gradients (cpu/pool.hpp).
+//
+// CUDA (cuda/pool.cu): forward one thread per output element, channels fastest
+// (coalesced), taps in the CPU's order, so max / avg outputs equal the CPU's. Backward is
+// a gather, one thread per input element summing the outputs whose windows hold it, in the
+// CPU's order: no atomics, deterministic with overlapping windows. max_pool2d backward
+// first finds each output's first tap equal to y (an int32 scratch [N, OH, OW, C]), which
+// routes ties (and NaN maxima: nowhere) as the CPU does. global_avg_pool: a block of
+// 32 channels x 8 pixel lanes per image, double partials added in a fixed order.
 #pragma once
 
 #include <vector>
@@ -21,6 +29,7 @@
 #include "patchnet/autograd/node.hpp"
 #include "patchnet/core/tensor.hpp"
 #include "patchnet/cpu/pool.hpp"
+#include "patchnet/cuda/pool.hpp"
 #include "patchnet/ops/dispatch.hpp"
 #include "patchnet/ops/geometry.hpp"
 
@@ -37,10 +46,28 @@ namespace detail {
 template <class T>
 Window2d pool_window(const char* op, const Tensor<T>& x, const Pool2dOptions& opt) {
   PN_CHECK(x.defined(), op, ": input is undefined");
-  if (x.is_cuda()) no_cuda_kernel(op);
   PN_CHECK(opt.padding != Padding::Explicit, op, ": padding must be Padding::Valid or Padding::Same");
   const Hw stride = opt.stride == Hw(0) ? opt.pool : opt.stride;
-  return window2d(op, x.shape(), opt.pool, stride, opt.padding);
+  const Window2d g = window2d(op, x.shape(), opt.pool, stride, opt.padding);
+  PN_CHECK(g.H * g.W < (int64_t{1} << 31), op, ": input ", x.shape(), " has more than 2^31 pixels per image");
+  return g;
+}
+
+inline cuda::PoolParams pool_params(const Window2d& g) {
+  cuda::PoolParams p;
+  p.N = g.N;
+  p.H = g.H;
+  p.W = g.W;
+  p.C = g.C;
+  p.KH = g.kernel.h;
+  p.KW = g.kernel.w;
+  p.SH = g.stride.h;
+  p.SW = g.stride.w;
+  p.PT = g.pad.top;
+  p.PL = g.pad.left;
+  p.OH = g.OH;
+  p.OW = g.OW;
+  return p;
 }
 }  // namespace detail
 
@@ -48,12 +75,19 @@ template <FloatingPoint T>
 Tensor<T> max_pool2d(const Tensor<T>& x, const Pool2dOptions& opt = {}) {
   const Window2d g = detail::pool_window("max_pool2d", x, opt);
   const Tensor<T> xc = x.detach().contiguous();
-  Tensor<T> y = Tensor<T>::empty({g.N, g.OH, g.OW, g.C});
-  cpu::max_pool2d_forward(xc.data(), g, y.data());
+  Tensor<T> y = Tensor<T>::empty({g.N, g.OH, g.OW, g.C}, x.device());
+  if (x.is_cpu()) cpu::max_pool2d_forward(xc.data(), g, y.data());
+  else PN_CUDA("max_pool2d", cuda::max_pool2d_forward(xc.data(), y.data(), detail::pool_params(g)));
   autograd::record<T>("max_pool2d", {x}, {y}, [xc, yd = y.detach(), g](const auto& grads, const auto&) {
     const Tensor<T> gy = grads[0].contiguous();
-    Tensor<T> dx = Tensor<T>::empty(xc.shape());
-    cpu::max_pool2d_backward(xc.data(), yd.data(), gy.data(), g, dx.data());
+    Tensor<T> dx = Tensor<T>::empty(xc.shape(), xc.device());
+    if (xc.is_cpu()) {
+      cpu::max_pool2d_backward(xc.data(), yd.data(), gy.data(), g, dx.data());
+    } else {
+      Tensor<int32_t> argmax = Tensor<int32_t>::empty(yd.shape(), xc.device());
+      PN_CUDA("max_pool2d", cuda::max_pool2d_backward(xc.data(), yd.data(), gy.data(), argmax.data(), dx.data(),
+                                                      detail::pool_params(g)));
+    }
     return std::vector<Tensor<T>>{dx};
   });
   return y;
@@ -63,12 +97,14 @@ template <FloatingPoint T>
 Tensor<T> avg_pool2d(const Tensor<T>& x, const Pool2dOptions& opt = {}) {
   const Window2d g = detail::pool_window("avg_pool2d", x, opt);
   const Tensor<T> xc = x.detach().contiguous();
-  Tensor<T> y = Tensor<T>::empty({g.N, g.OH, g.OW, g.C});
-  cpu::avg_pool2d_forward(xc.data(), g, y.data());
-  autograd::record<T>("avg_pool2d", {x}, {y}, [g](const auto& grads, const auto&) {
+  Tensor<T> y = Tensor<T>::empty({g.N, g.OH, g.OW, g.C}, x.device());
+  if (x.is_cpu()) cpu::avg_pool2d_forward(xc.data(), g, y.data());
+  else PN_CUDA("avg_pool2d", cuda::avg_pool2d_forward(xc.data(), y.data(), detail::pool_params(g)));
+  autograd::record<T>("avg_pool2d", {x}, {y}, [g, device = x.device()](const auto& grads, const auto&) {
     const Tensor<T> gy = grads[0].contiguous();
-    Tensor<T> dx = Tensor<T>::empty({g.N, g.H, g.W, g.C});
-    cpu::avg_pool2d_backward(gy.data(), g, dx.data());
+    Tensor<T> dx = Tensor<T>::empty({g.N, g.H, g.W, g.C}, device);
+    if (device.is_cpu()) cpu::avg_pool2d_backward(gy.data(), g, dx.data());
+    else PN_CUDA("avg_pool2d", cuda::avg_pool2d_backward(gy.data(), dx.data(), detail::pool_params(g)));
     return std::vector<Tensor<T>>{dx};
   });
   return y;
@@ -77,19 +113,24 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, const Pool2dOptions& opt = {}) {
 template <FloatingPoint T>
 Tensor<T> global_avg_pool(const Tensor<T>& x) {
   PN_CHECK(x.defined(), "global_avg_pool: input is undefined");
-  if (x.is_cuda()) detail::no_cuda_kernel("global_avg_pool");
   PN_CHECK(x.dim() == 4, "global_avg_pool: input ", x.shape(), " must be NHWC (rank 4)");
   const int64_t N = x.size(0), HW = x.size(1) * x.size(2), C = x.size(3);
   PN_CHECK(HW > 0, "global_avg_pool: input ", x.shape(), " has no pixels to average");
   const Tensor<T> xc = x.detach().contiguous();
-  Tensor<T> y = Tensor<T>::empty({N, C});
-  cpu::global_avg_pool_forward(xc.data(), N, HW, C, y.data());
-  autograd::record<T>("global_avg_pool", {x}, {y}, [in_shape = x.shape(), HW](const auto& grads, const auto&) {
-    const Tensor<T> gy = grads[0].contiguous();
-    Tensor<T> dx = Tensor<T>::empty(in_shape);
-    cpu::global_avg_pool_backward(gy.data(), in_shape[0], HW, in_shape[3], dx.data());
-    return std::vector<Tensor<T>>{dx};
-  });
+  Tensor<T> y = Tensor<T>::empty({N, C}, x.device());
+  if (x.is_cpu()) cpu::global_avg_pool_forward(xc.data(), N, HW, C, y.data());
+  else PN_CUDA("global_avg_pool", cuda::global_avg_pool_forward(xc.data(), y.data(), N, HW, C));
+  autograd::record<T>("global_avg_pool", {x}, {y},
+                      [in_shape = x.shape(), HW, device = x.device()](const auto& grads, const auto&) {
+                        const Tensor<T> gy = grads[0].contiguous();
+                        Tensor<T> dx = Tensor<T>::empty(in_shape, device);
+                        if (device.is_cpu())
+                          cpu::global_avg_pool_backward(gy.data(), in_shape[0], HW, in_shape[3], dx.data());
+                        else
+                          PN_CUDA("global_avg_pool", cuda::global_avg_pool_backward(gy.data(), dx.data(), in_shape[0],
+                                                                                    HW, in_shape[3]));
+                        return std::vector<Tensor<T>>{dx};
+                      });
   return y;
 }
 

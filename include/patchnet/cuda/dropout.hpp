@@ -1,0 +1,34 @@
+// CUDA launchers of dropout and drop path (cuda/dropout.cu), float and double. The keep
+// decisions are math/dropout.hpp's, the functions the CPU path calls, so a (seed, base)
+// keeps the same elements on both devices. Arrays are packed; launchers write their
+// output (no accumulation).
+#pragma once
+
+#include <cstdint>
+
+#include "patchnet/cuda/runtime.hpp"
+
+namespace patchnet::cuda {
+
+struct DropoutParams {
+  uint64_t seed = 0;
+  uint64_t base = 0;       // first Philox block of the draw
+  uint32_t threshold = 0;  // math::keep_threshold(keep)
+  double scale = 1.0;      // 1 / keep, rounded to T as the CPU does
+};
+
+// y[i] = x[i] * (kept(i) ? scale : 0); the same map is dropout's backward (gy -> gx).
+template <class T>
+void dropout_apply(const T* x, T* y, int64_t n, const DropoutParams& p, Stream s = {});
+
+// factor[r] = kept(r) ? scale : 0 for the N samples of a drop-path draw.
+template <class T>
+void drop_path_factors(T* factor, int64_t N, uint64_t seed, uint64_t base, uint32_t threshold, T scale,
+                       Stream s = {});
+
+// y[r, :] = x[r, :] * factor[r] over rows of row_len elements (drop path forward and
+// backward).
+template <class T>
+void scale_rows(const T* x, const T* factor, T* y, int64_t rows, int64_t row_len, Stream s = {});
+
+}  // namespace patchnet::cuda

@@ -1,0 +1,75 @@
+// CUDA launchers of batch normalisation (cuda/batch_norm.cu) and layer normalisation
+// (cuda/layer_norm.cu), float and double. All activations are packed [rows, C] (NHWC seen
+// as rows = N*H*W pixels of C channels); per-channel vectors are packed [C] unless a
+// stride is given. Backward launchers write their outputs (no accumulation); any output
+// pointer may be null when that gradient is not needed.
+//
+// Column reductions (batch statistics, dgamma / dbeta) are deterministic: each block sums
+// its row group into a per-block partial in `work` (double), and a second kernel adds the
+// partials of each channel in a fixed order. No atomics.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "patchnet/cuda/runtime.hpp"
+
+namespace patchnet::cuda {
+
+// Row groups of the column reductions: about 1024 blocks in all (a channel tile is 32
+// threads x 4 channels), at least 16 rows per group. Depends only on the size, so the
+// summation order, and with it the result, never changes from run to run.
+inline int64_t norm_row_groups(int64_t rows, int64_t C) {
+  const int64_t tiles = std::max<int64_t>(1, (C + 127) / 128);
+  const int64_t by_blocks = std::max<int64_t>(1, 1024 / tiles);
+  const int64_t by_rows = (rows + 15) / 16;
+  return std::max<int64_t>(1, std::min(by_blocks, by_rows));
+}
+// Doubles of `work` that batch_norm_forward (training), batch_norm_backward and
+// layer_norm_backward (for dgamma / dbeta) need: two partial sums per group and channel.
+inline int64_t norm_workspace(int64_t rows, int64_t C) { return 2 * norm_row_groups(rows, C) * C; }
+
+struct BatchNormParams {
+  int64_t rows = 0, channels = 0;
+  double eps = 1e-3;
+  double momentum = 0.99;  // Keras convention: running = momentum * running + (1 - momentum) * batch
+  bool training = true;
+  bool unbiased_running_var = false;
+};
+
+// Training: batch mean / biased var per channel (double; shifted sums, see the .cu), and
+// running_mean / running_var updated in place when not null (strides in elements).
+// Eval: mean / var read from the running buffers. Then, per channel, stats = [mean,
+// inv_std, inv_std * gamma] ([3, C], T), and y = (x - mean) * stats[2] + beta.
+// gamma / beta may be null (1 / 0). work: norm_workspace(rows, C) doubles (training only).
+template <class T>
+void batch_norm_forward(const T* x, const T* gamma, const T* beta, T* running_mean, int64_t running_mean_stride,
+                        T* running_var, int64_t running_var_stride, double* work, T* stats, T* y,
+                        const BatchNormParams& p, Stream s = {});
+
+// Backward from forward's x and stats. dbeta = sum_r g, dgamma = sum_r g (x - mean) * inv_std;
+// dx: training a (g - mg) - b (x - mean) (math/norm.hpp), eval g * gamma * inv_std.
+// work: norm_workspace(rows, C) doubles, unless only dx is wanted in eval; coef: [3, C] T
+// scratch when dx is wanted.
+template <class T>
+void batch_norm_backward(const T* g, const T* x, const T* gamma, const T* stats, double* work, T* coef, T* dx,
+                         T* dgamma, T* dbeta, const BatchNormParams& p, Stream s = {});
+
+struct LayerNormParams {
+  int64_t rows = 0, channels = 0;
+  double eps = 1e-5;
+};
+
+// Per row: mean, rstd = 1 / sqrt(biased var + eps) (both written, [rows]), and
+// y = (x - mean) * rstd * gamma + beta. gamma and beta are required ([C]).
+template <class T>
+void layer_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, const LayerNormParams& p,
+                        Stream s = {});
+
+// dx per row; dgamma = sum_r g xhat, dbeta = sum_r g. work: norm_workspace(rows, C)
+// doubles when dgamma or dbeta is wanted.
+template <class T>
+void layer_norm_backward(const T* g, const T* x, const T* mean, const T* rstd, const T* gamma, double* work, T* dx,
+                         T* dgamma, T* dbeta, const LayerNormParams& p, Stream s = {});
+
+}  // namespace patchnet::cuda

@@ -1,0 +1,25 @@
+// CUDA launchers of softmax and log_softmax over one axis (cuda/softmax.cu), float and
+// double. The input is viewed as packed [outer, dim, inner] (dim = the axis), as in
+// cpu::SoftmaxParams. Launchers write their output.
+#pragma once
+
+#include <cstdint>
+
+#include "patchnet/cuda/runtime.hpp"
+
+namespace patchnet::cuda {
+
+struct SoftmaxParams {
+  int64_t outer = 1, dim = 1, inner = 1;
+  bool log = false;  // log_softmax
+};
+
+// y = softmax(x) or log_softmax(x) along dim.
+template <class T>
+void softmax_forward(const T* x, T* y, const SoftmaxParams& p, Stream s = {});
+// From the forward's output y and gy: softmax gx = y (g - sum g y); log_softmax
+// gx = g - exp(y) sum g.
+template <class T>
+void softmax_backward(const T* y, const T* gy, T* gx, const SoftmaxParams& p, Stream s = {});
+
+}  // namespace patchnet::cuda
