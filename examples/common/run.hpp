@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/cli.hpp"
+#include "patchnet/cuda/blas.hpp"
 #include "patchnet/data/cifar10.hpp"
 #include "patchnet/data/image_folder.hpp"
 #include "patchnet/data/loader.hpp"
@@ -44,7 +45,7 @@ struct Common {
   std::string data, format, save, resume, log, evaluate, device_name;
   int64_t epochs = 0, batch_size = 0, max_steps = 0, checkpoint_every = 0, train_limit = 0, seed = 0;
   double lr = 0, weight_decay = 0;
-  bool synthetic = false, progress = true;
+  bool synthetic = false, progress = true, tf32 = false;
   Device device = Device::cpu();
 };
 
@@ -116,6 +117,7 @@ inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& nam
   cli.add<int64_t>("--checkpoint-every", 0, "also write last.safetensors every N steps (0: each epoch)");
   cli.add<std::string>("--evaluate", "", "score this checkpoint on the test set without training");
   cli.add<bool>("--no-progress", false, "no progress bar");
+  cli.add<bool>("--tf32", false, "CUDA: allow TF32 tensor-core matrix products (faster, ~1e-3 relative error)");
 }
 
 inline Common read_common(const Cli& cli) {
@@ -137,6 +139,7 @@ inline Common read_common(const Cli& cli) {
   c.checkpoint_every = cli.get<int64_t>("--checkpoint-every");
   c.evaluate = cli.get<std::string>("--evaluate");
   c.progress = !cli.get<bool>("--no-progress");
+  c.tf32 = cli.get<bool>("--tf32");
   return c;
 }
 
@@ -165,6 +168,7 @@ inline void check_common(Common& c) {
     c.device = Device::cuda(index);
 #ifdef PATCHNET_WITH_CUDA
     cuda::set_device(index);  // clear errors: no GPU, no such index
+    cuda::set_allow_tf32(c.tf32);
     std::printf("device: cuda:%d, %s\n", index, cuda::device_name(index));
 #else
     cuda::unavailable("--device");

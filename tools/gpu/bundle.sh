@@ -5,9 +5,9 @@
 #                             stb (the three headers patchnet uses); found there through
 #                             CMAKE_PREFIX_PATH=$PWD/.device
 #   data/                     the CIFAR-10 archive and converter, the mini set
-#   build/ (--prebuilt)       the GPU test suite, the examples and the benchmarks built here
-#                             for sm_90 and a generic x86-64 CPU, so the lease is not spent
-#                             compiling (2 cores here: about 20 minutes)
+#   prebuilt.tar.xz           (--prebuilt) the GPU test suite, the examples and the benchmarks
+#                             built here for sm_90 and a generic x86-64 CPU, so the lease is
+#                             not spent compiling (2 cores here: about 20 minutes)
 # Then, from the repo root:  device run, carry [".device"], command "bash tools/gpu/check.sh"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,14 +29,14 @@ cp ../shared/data/cifar10-jpeg.tar.xz ../shared/data/cifar10_from_jpeg.py "$D/da
 cp -r ../shared/data/cifar10-mini "$D/data/"
 chmod -R u+w "$D"
 
+rm -f "$D/prebuilt.tar.xz"
 if [ $prebuilt = 1 ]; then
   cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release -DPATCHNET_NATIVE=OFF -DPATCHNET_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES=90 -DPATCHNET_INSTALL=OFF
   cmake --build build-device -j"$(nproc)" --target patchnet_gpu_tests patchnet_bench convmixer_cifar10 \
     shiftvit_cifar10 involution_cifar10
-  rm -rf "$D/build" && mkdir -p "$D/build"
-  cp build-device/tests/patchnet_gpu_tests build-device/bench/patchnet_bench build-device/examples/convmixer_cifar10 \
-    build-device/examples/shiftvit_cifar10 build-device/examples/involution_cifar10 "$D/build/"
-  strip --strip-debug "$D"/build/* || true
+  # The CUDA fat binaries dominate (~12 MB a program) and compress ~5x.
+  tar -C build-device -cJf "$D/prebuilt.tar.xz" tests/patchnet_gpu_tests bench/patchnet_bench \
+    examples/convmixer_cifar10 examples/shiftvit_cifar10 examples/involution_cifar10
 fi
 du -sh "$D"

@@ -6,7 +6,7 @@
 #
 # stages
 #   build     configure and build the GPU suite, the benchmarks and the examples (sm_90), or
-#             use .device/build/ when bundle.sh --prebuilt made it and it runs here
+#             unpack .device/prebuilt.tar.xz (bundle.sh --prebuilt) when its programs run here
 #   test      the GPU suite (every kernel against the CPU, whole model steps, allocator)
 #   sanitize  compute-sanitizer memcheck and racecheck over the GPU suite's kernel tests
 #   bench     the CUDA microbenchmarks and PyTorch's figures for the same shapes
@@ -28,16 +28,21 @@ stages=("$@")
 declare -a table
 row() { table+=("$(printf '%-10s %-6s %s' "$1" "$2" "$3")"); }
 now() { date +%s; }
-# Binaries: from an earlier build stage's folder, else the prebuilt ones (build sets it).
+# Binaries: the build stage sets BIN; without it, an earlier build's folder.
 BIN=$ROOT/build-gpu/bin
-[ -d "$BIN" ] || BIN=$ROOT/.device/build
+[ -d "$BIN" ] || BIN=/tmp/prebuilt/bin
 
 stage_build() {
   local t0; t0=$(now)
-  if [ -x .device/build/patchnet_gpu_tests ] && .device/build/patchnet_gpu_tests --list-test-cases >/dev/null 2>&1; then
-    BIN=$ROOT/.device/build
-    row build ok "prebuilt binaries from .device/build"
-    return
+  if [ -f .device/prebuilt.tar.xz ]; then
+    mkdir -p /tmp/prebuilt && tar -C /tmp/prebuilt -xJf .device/prebuilt.tar.xz
+    if /tmp/prebuilt/tests/patchnet_gpu_tests --list-test-cases >/dev/null 2>&1; then
+      mkdir -p /tmp/prebuilt/bin && ln -sf /tmp/prebuilt/tests/* /tmp/prebuilt/bench/* /tmp/prebuilt/examples/* /tmp/prebuilt/bin/
+      BIN=/tmp/prebuilt/bin
+      row build ok "prebuilt binaries from .device/prebuilt.tar.xz"
+      return
+    fi
+    echo "the prebuilt binaries do not run here: building"
   fi
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DPATCHNET_NATIVE=ON -DPATCHNET_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES=90 -DPATCHNET_INSTALL=OFF >"$OUT/build.log" 2>&1 &&
