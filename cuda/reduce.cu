@@ -5,8 +5,8 @@
 // reduction of the models: bias gradients ([N*H*W, C] -> [C]), row sums ([B, K] -> [B]),
 // global pooling ([N, H*W, C] -> [N, C]) and full sums. R is cut into chunks of kChunk
 // rows; one block sums one chunk for 32 inner positions (or, when inner == 1, one chunk
-// of a row with all its threads), writing a partial sum per chunk; a second kernel adds
-// the chunks in order. The chunk count depends on the shape only, so the result is the
+// of a row with all its threads), writing a partial sum per chunk (in double, as the CPU
+// keeps its sums); a second kernel adds the chunks in order. The chunk count depends on the shape only, so the result is the
 // same on any GPU and every run. Other axis sets use a plain kernel with one thread per
 // output element.
 #include <cstdint>
@@ -49,8 +49,9 @@ int64_t chunks_of(int64_t R) {
 }
 
 // Block (32, 8): x = inner position, y = a row slot. Grid (inner tiles, outer, chunks).
-template <class T>
-__global__ void sum_columns_kernel(const T* __restrict__ x, T* __restrict__ dst, int64_t R, int64_t inner,
+// D: T when one chunk writes the result, double for partial sums.
+template <class T, class D>
+__global__ void sum_columns_kernel(const T* __restrict__ x, D* __restrict__ dst, int64_t R, int64_t inner,
                                    int64_t rows_per_chunk) {
   __shared__ double part[8][33];
   const int64_t i = blockIdx.x * 32LL + threadIdx.x;
@@ -64,13 +65,13 @@ __global__ void sum_columns_kernel(const T* __restrict__ x, T* __restrict__ dst,
   if (threadIdx.y == 0 && i < inner) {
     double s = part[0][threadIdx.x];
     for (int k = 1; k < 8; ++k) s += part[k][threadIdx.x];
-    dst[(o * gridDim.z + chunk) * inner + i] = static_cast<T>(s);  // [outer, chunks, inner]
+    dst[(o * gridDim.z + chunk) * inner + i] = static_cast<D>(s);  // [outer, chunks, inner]
   }
 }
 
 // inner == 1: 256 threads sum one chunk of one row; a fixed shared-memory tree.
-template <class T>
-__global__ void sum_rows_kernel(const T* __restrict__ x, T* __restrict__ dst, int64_t R, int64_t rows_per_chunk) {
+template <class T, class D>
+__global__ void sum_rows_kernel(const T* __restrict__ x, D* __restrict__ dst, int64_t R, int64_t rows_per_chunk) {
   __shared__ double part[256];
   const int64_t o = blockIdx.y, chunk = blockIdx.x;
   const int64_t r0 = chunk * rows_per_chunk, r1 = min(R, r0 + rows_per_chunk);
@@ -82,18 +83,18 @@ __global__ void sum_rows_kernel(const T* __restrict__ x, T* __restrict__ dst, in
     if (threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w];
     __syncthreads();
   }
-  if (threadIdx.x == 0) dst[o * gridDim.x + chunk] = static_cast<T>(part[0]);
+  if (threadIdx.x == 0) dst[o * gridDim.x + chunk] = static_cast<D>(part[0]);
 }
 
 // out[o, i] = sum over chunks of partial[o, c, i], in chunk order.
 template <class T>
-__global__ void sum_chunks_kernel(const T* __restrict__ partial, T* __restrict__ out, int64_t outer, int64_t chunks,
-                                  int64_t inner) {
+__global__ void sum_chunks_kernel(const double* __restrict__ partial, T* __restrict__ out, int64_t outer,
+                                  int64_t chunks, int64_t inner) {
   const int64_t n = outer * inner;
   for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
     const int64_t o = k / inner, i = k % inner;
     double s = 0;
-    for (int64_t c = 0; c < chunks; ++c) s += static_cast<double>(partial[(o * chunks + c) * inner + i]);
+    for (int64_t c = 0; c < chunks; ++c) s += partial[(o * chunks + c) * inner + i];
     out[k] = static_cast<T>(s);
   }
 }
@@ -130,11 +131,12 @@ __global__ void sum_axes_kernel(const T* __restrict__ x, T* __restrict__ out, Su
 
 }  // namespace
 
+// In elements of T, float or double: room for the double partial sums either way.
 int64_t sum_axes_workspace(const SumParams& p) {
   const Canonical c = canonical(p);
   if (!c.ok) return 0;
   const int64_t chunks = chunks_of(c.R);
-  return chunks > 1 ? c.outer * chunks * c.inner : 0;
+  return chunks > 1 ? 2 * c.outer * chunks * c.inner : 0;
 }
 
 template <class T>
@@ -152,19 +154,22 @@ void sum_axes(const T* x, T* out, T* workspace, const SumParams& p, Stream s) {
   const int64_t chunks = chunks_of(c.R);
   const int64_t rows_per_chunk = (c.R + chunks - 1) / chunks;
   PN_CHECK(chunks == 1 || workspace != nullptr, "cuda::sum_axes: no workspace for ", chunks, " chunks");
-  T* dst = chunks == 1 ? out : workspace;
+  // The workspace comes from the caching allocator: aligned for doubles.
+  double* partial = reinterpret_cast<double*>(workspace);
   if (c.inner == 1) {
-    sum_rows_kernel<<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(c.outer)), 256, 0, st>>>(
-        x, dst, c.R, rows_per_chunk);
+    const dim3 grid(static_cast<unsigned>(chunks), static_cast<unsigned>(c.outer));
+    if (chunks == 1) sum_rows_kernel<<<grid, 256, 0, st>>>(x, out, c.R, rows_per_chunk);
+    else sum_rows_kernel<<<grid, 256, 0, st>>>(x, partial, c.R, rows_per_chunk);
     PN_CUDA_CHECK_LAUNCH("sum_rows_kernel");
   } else {
     const dim3 grid(static_cast<unsigned>((c.inner + 31) / 32), static_cast<unsigned>(c.outer),
                     static_cast<unsigned>(chunks));
-    sum_columns_kernel<<<grid, dim3(32, 8), 0, st>>>(x, dst, c.R, c.inner, rows_per_chunk);
+    if (chunks == 1) sum_columns_kernel<<<grid, dim3(32, 8), 0, st>>>(x, out, c.R, c.inner, rows_per_chunk);
+    else sum_columns_kernel<<<grid, dim3(32, 8), 0, st>>>(x, partial, c.R, c.inner, rows_per_chunk);
     PN_CUDA_CHECK_LAUNCH("sum_columns_kernel");
   }
   if (chunks > 1) {
-    sum_chunks_kernel<<<detail::grid_for(c.outer * c.inner), 256, 0, st>>>(workspace, out, c.outer, chunks, c.inner);
+    sum_chunks_kernel<<<detail::grid_for(c.outer * c.inner), 256, 0, st>>>(partial, out, c.outer, chunks, c.inner);
     PN_CUDA_CHECK_LAUNCH("sum_chunks_kernel");
   }
 }
