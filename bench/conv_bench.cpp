@@ -3,40 +3,13 @@
 // FLOPs count 2 per multiply-add; fwd_bwd adds dx (when the input needs a gradient) and dw,
 // each as many multiply-adds as the forward. Bytes: inputs read plus outputs written once.
 #include "bench_util.hpp"
+#include "conv_cases.hpp"
 #include "patchnet/ops/conv.hpp"
 
 using namespace patchnet;
 using namespace patchnet::bench;
 
 namespace {
-
-struct ConvBench {
-  Shape x, w;  // w: HWIO, or [KH,KW,C] for depthwise
-  Conv2dOptions opt;
-  bool depthwise = false;
-  bool input_grad = true;  // false for a first layer fed with images
-
-  Shape out() const {
-    const Window2d g = window2d("bench", x, {w[0], w[1]}, opt.stride, opt.padding, opt.pad);
-    return {g.N, g.OH, g.OW, depthwise ? x[3] : w[3]};
-  }
-  double macs() const {
-    const Shape y = out();
-    return static_cast<double>(y.numel()) * static_cast<double>(w[0] * w[1] * (depthwise ? 1 : w[2]));
-  }
-  double fwd_bytes() const {
-    return static_cast<double>(x.numel() + w.numel() + out()[3] + out().numel()) * sizeof(float);
-  }
-  // Backward reads dy, x, w and writes dx (if needed), dw, db.
-  double bwd_bytes() const {
-    return static_cast<double>(out().numel() + x.numel() + w.numel() + (input_grad ? x.numel() : 0) + w.numel() +
-                               out()[3]) *
-           sizeof(float);
-  }
-  Tensor<float> run(const Tensor<float>& a, const Tensor<float>& k, const Tensor<float>& b) const {
-    return depthwise ? depthwise_conv2d(a, k, b, opt) : conv2d(a, k, b, opt);
-  }
-};
 
 void conv_fwd(benchmark::State& state, const ConvBench& c) {
   auto x = input(c.x, 1), w = input(c.w, 2), b = input({c.out()[3]}, 3);
@@ -59,22 +32,6 @@ void conv_fwd_bwd(benchmark::State& state, const ConvBench& c) {
   for (auto _ : state) step();
   report(state, c.fwd_bytes() + c.bwd_bytes(), 2 * c.macs() * (c.input_grad ? 3 : 2));
 }
-
-using CM = ConvMixerShape;
-using SV = ShiftVitShape;
-using IN = InvolutionShape;
-
-const ConvBench kDepthwise{{CM::N, CM::H, CM::W, CM::C}, {CM::K, CM::K, CM::C}, {.padding = Padding::Same}, true};
-const ConvBench kStem{
-    {CM::N, CM::H * CM::P, CM::W * CM::P, 3}, {CM::P, CM::P, 3, CM::C}, {.stride = CM::P}, false, false};
-const ConvBench kPointwise{{CM::N, CM::H, CM::W, CM::C}, {1, 1, CM::C, CM::C}, {}};
-const ConvBench kPatchProjection{
-    {SV::N, SV::Image, SV::Image, 3}, {SV::P, SV::P, 3, SV::C}, {.stride = SV::P, .padding = Padding::Same},
-    false, false};
-const ConvBench kPatchMerge{
-    {SV::N, SV::H, SV::W, SV::C}, {2, 2, SV::C, 2 * SV::C}, {.stride = 2, .padding = Padding::Same}};
-const ConvBench kBaseline3x3{
-    {IN::N, IN::H, IN::W, IN::C}, {IN::K, IN::K, IN::C, 32}, {.padding = Padding::Same}, false, false};
 
 }  // namespace
 

@@ -7,22 +7,15 @@
 #include <exception>
 
 #include "bench_util.hpp"
+#include "involution_cases.hpp"
 #include "cuda_bench_util.hpp"
 #include "patchnet/ops/involution.hpp"
 
 using namespace patchnet;
 using namespace patchnet::bench;
+
 using S = InvolutionShape;
-
-namespace {
-struct Case {
-  int64_t N, H, W, C, K, G;
-};
-constexpr Case kCases[] = {{S::N, S::H, S::W, S::C, S::K, 1}, {128, 16, 16, 256, 7, 16}};
-
-double fwd_bytes(const Case& c) { return static_cast<double>(c.N * c.H * c.W * (2 * c.C + c.K * c.K * c.G)) * 4; }
-double fwd_flops(const Case& c) { return 2.0 * static_cast<double>(c.N * c.H * c.W * c.C * c.K * c.K); }
-}  // namespace
+using Case = InvolutionCase;
 
 // state.range(0): index into kCases.
 static void BM_cuda_involution_fwd(benchmark::State& state) {
