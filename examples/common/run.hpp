@@ -35,6 +35,7 @@ enum class ValSplit { Head, Tail, Test };
 
 struct Defaults {
   int64_t epochs = 10, batch_size = 128, patience = 0;
+  int64_t shuffle_buffer = 0;  // tf.data's Dataset.shuffle(N) of the seed; 0: a full shuffle
   double lr = 1e-3, weight_decay = 1e-4;
   int64_t val_images = 5000;  // of 50,000 training images (scaled for smaller sets)
   ValSplit val = ValSplit::Head;
@@ -43,7 +44,7 @@ struct Defaults {
 // The values of the common flags after parsing.
 struct Common {
   std::string data, format, save, resume, log, evaluate, device_name;
-  int64_t epochs = 0, batch_size = 0, max_steps = 0, checkpoint_every = 0, train_limit = 0, seed = 0;
+  int64_t epochs = 0, batch_size = 0, shuffle_buffer = 0, max_steps = 0, checkpoint_every = 0, train_limit = 0, seed = 0;
   double lr = 0, weight_decay = 0;
   bool synthetic = false, progress = true, tf32 = false;
   Device device = Device::cpu();
@@ -104,6 +105,8 @@ inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& nam
   cli.section("training");
   cli.add<int64_t>("--epochs", d.epochs, "training epochs");
   cli.add<int64_t>("--batch-size", d.batch_size, "images per step");
+  cli.add<int64_t>("--shuffle-buffer", d.shuffle_buffer,
+                   "shuffle through a buffer of N images as tf.data's Dataset.shuffle(N) (0: a full shuffle)");
   cli.add<double>("--lr", d.lr, "learning rate (the peak, for a schedule)");
   cli.add<double>("--weight-decay", d.weight_decay, "weight decay");
   cli.add<int64_t>("--seed", 42, "seed of the initial weights, the data order, augmentation and dropout");
@@ -128,6 +131,7 @@ inline Common read_common(const Cli& cli) {
   c.train_limit = cli.get<int64_t>("--train-limit");
   c.epochs = cli.get<int64_t>("--epochs");
   c.batch_size = cli.get<int64_t>("--batch-size");
+  c.shuffle_buffer = cli.get<int64_t>("--shuffle-buffer");
   c.lr = cli.get<double>("--lr");
   c.weight_decay = cli.get<double>("--weight-decay");
   c.seed = cli.get<int64_t>("--seed");
@@ -146,6 +150,7 @@ inline Common read_common(const Cli& cli) {
 inline void check_common(Common& c) {
   PN_CHECK(c.epochs > 0, "--epochs ", c.epochs, " must be positive");
   PN_CHECK(c.batch_size > 0, "--batch-size ", c.batch_size, " must be positive");
+  PN_CHECK(c.shuffle_buffer >= 0, "--shuffle-buffer ", c.shuffle_buffer, " must be >= 0 (0: a full shuffle)");
   PN_CHECK(c.lr >= 0 && std::isfinite(c.lr), "--lr ", c.lr, " must be a finite number >= 0");
   PN_CHECK(c.weight_decay >= 0 && std::isfinite(c.weight_decay), "--weight-decay ", c.weight_decay, " must be >= 0");
   PN_CHECK(c.seed >= 0, "--seed ", c.seed, " must be >= 0");
@@ -261,7 +266,7 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   std::cout << nn::summary(*model, p.input_shape(cli), p.tag(cli)).str();
 
   const Splits s = load_splits(c, p.defaults);
-  data::LoaderOptions tl{.batch_size = c.batch_size, .shuffle = true, .training = true,
+  data::LoaderOptions tl{.batch_size = c.batch_size, .shuffle = true, .shuffle_buffer = c.shuffle_buffer, .training = true,
                          .seed = static_cast<uint64_t>(c.seed), .augment = p.augment(cli, true)};
   data::LoaderOptions el{.batch_size = c.batch_size, .shuffle = false, .training = false,
                          .seed = static_cast<uint64_t>(c.seed), .augment = p.augment(cli, false)};

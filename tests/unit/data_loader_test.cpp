@@ -77,6 +77,44 @@ TEST_CASE("data: epoch_order is a keyed permutation; batches_per_epoch keeps the
   CHECK_THROWS_PN(batches_per_epoch(10, 0, false), "batches_per_epoch: batch_size 0 must be positive");
 }
 
+TEST_CASE("data: a shuffle buffer moves each image only about the buffer's length early, as tf.data's") {
+  const int64_t n = 5000, buffer = 64;
+  const auto a = epoch_order(n, true, 7, 0, buffer);
+  auto sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < n; ++i) REQUIRE(sorted[static_cast<size_t>(i)] == i);  // a permutation
+  CHECK(epoch_order(n, true, 7, 0, buffer) == a);
+  CHECK(epoch_order(n, true, 7, 1, buffer) != a);  // reshuffled every epoch
+  CHECK(epoch_order(n, true, 7, 0, buffer) != epoch_order(n, true, 7, 0, 0));
+  // Image i can leave no earlier than position i - buffer + 1 (it enters the buffer when
+  // image i - buffer leaves); a full shuffle moves images thousands of places.
+  int64_t earliest = 0, far_late = 0;
+  for (int64_t p = 0; p < n; ++p) {
+    const int64_t i = a[static_cast<size_t>(p)];
+    earliest = std::max(earliest, i - p);
+    far_late += p - i > 4 * buffer;
+  }
+  CHECK(earliest <= buffer - 1);
+  CHECK(earliest >= buffer / 2);  // and the buffer is used: some image does leave early
+  CHECK(far_late < n / 20);       // waiting k draws has probability (1 - 1/buffer)^k
+  int64_t full_far = 0;
+  const auto f = epoch_order(n, true, 7, 0, 0);
+  for (int64_t p = 0; p < n; ++p) full_far += std::abs(f[static_cast<size_t>(p)] - p) > 4 * buffer;
+  CHECK(full_far > n / 2);
+  // A buffer as large as the set is a uniform permutation again: element 0 lands in the
+  // first half about half of the time.
+  int first_half = 0;
+  for (uint64_t e = 0; e < 400; ++e) {
+    const auto o = epoch_order(10, true, 1, e, 10);
+    first_half += std::find(o.begin(), o.end(), 0) - o.begin() < 5;
+  }
+  CHECK(first_half > 160);
+  CHECK(first_half < 240);
+  CHECK_THROWS_PN(epoch_order(10, true, 1, 0, -1), "epoch_order: shuffle buffer -1 must be >= 0");
+  const ImageSet set = indexed_set(10);
+  CHECK_THROWS_PN(BatchLoader<float>(set, {.shuffle_buffer = -2}), "BatchLoader: shuffle_buffer -2 must be >= 0");
+}
+
 TEST_CASE("data: BatchLoader delivers every image once per epoch, in a keyed order") {
   const ImageSet set = indexed_set(103);
   BatchLoader<float> loader(set, {.batch_size = 10, .shuffle = true, .training = false, .seed = 4});

@@ -2,8 +2,8 @@
 // background thread while the training step runs; and to_tensor for plain conversions.
 //
 // Determinism: the order of epoch e is a permutation of [0, n) that is a pure function of
-// (seed, e) (Fisher-Yates driven by keyed Philox, data/keyed_random.hpp), the identity
-// without shuffle; each image's augmentation is a pure function of (seed, e, its index in
+// (seed, e) (Fisher-Yates driven by keyed Philox, data/keyed_random.hpp, or tf.data's
+// buffered shuffle with shuffle_buffer > 0), the identity without shuffle; each image's augmentation is a pure function of (seed, e, its index in
 // the set) (data/augment.hpp). So batch k of epoch e is the same whether the epoch runs
 // from the start or is resumed at k (start_epoch(e, k), for --resume), and whatever the
 // thread count.
@@ -42,6 +42,10 @@ namespace patchnet::data {
 struct LoaderOptions {
   int64_t batch_size = 128;
   bool shuffle = true;
+  // 0: a uniform permutation. N > 0: tf.data's Dataset.shuffle(N), as the Keras seeds use
+  // (ConvMixer 1,280, the involution seed 256): a buffer of the next N images in file order,
+  // each output drawn uniformly from it, so an image moves only about N places early.
+  int64_t shuffle_buffer = 0;
   bool training = true;  // augmentation on (random crop / flip); off = evaluation path
   uint64_t seed = 0;
   AugmentOptions augment;
@@ -59,12 +63,35 @@ struct Batch {
 // The order of epoch `epoch`: the identity without shuffle, else Fisher-Yates where step i
 // (from n - 1 down to 1) swaps i with j uniform in [0, i], j from the Philox block of
 // (seed, epoch, i).
-inline std::vector<int64_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, uint64_t epoch) {
+//
+// With buffer > 0, tf.data's buffered shuffle instead: a buffer holds the next `buffer`
+// indices in file order; output p takes the slot j uniform in [0, size) (Philox block of
+// (seed, epoch, p)), which is refilled with the next index, or, once the input is spent,
+// with the buffer's last element. buffer >= n is a uniform permutation again.
+inline std::vector<int64_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, uint64_t epoch, int64_t buffer = 0) {
   PN_CHECK(n >= 0, "epoch_order: negative size ", n);
+  PN_CHECK(buffer >= 0, "epoch_order: shuffle buffer ", buffer, " must be >= 0 (0: a full shuffle)");
   check_epoch("epoch_order", epoch);
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), int64_t{0});
   if (!shuffle) return order;
+  if (buffer > 0) {
+    std::vector<int64_t> slots(order.begin(), order.begin() + std::min(buffer, n)), out;
+    out.reserve(static_cast<size_t>(n));
+    int64_t next = static_cast<int64_t>(slots.size());
+    for (int64_t p = 0; p < n; ++p) {
+      const math::PhiloxBlock b = keyed_block(seed, RandomStream::Shuffle, epoch, static_cast<uint64_t>(p));
+      const auto j = static_cast<size_t>(uniform_below(b.v[0], b.v[1], slots.size()));
+      out.push_back(slots[j]);
+      if (next < n) {
+        slots[j] = next++;
+      } else {
+        slots[j] = slots.back();
+        slots.pop_back();
+      }
+    }
+    return out;
+  }
   for (int64_t i = n - 1; i > 0; --i) {
     const math::PhiloxBlock b = keyed_block(seed, RandomStream::Shuffle, epoch, static_cast<uint64_t>(i));
     const auto j = static_cast<int64_t>(uniform_below(b.v[0], b.v[1], static_cast<uint64_t>(i + 1)));
@@ -146,7 +173,7 @@ class BatchLoader {
     PN_CHECK(first_batch >= 0 && first_batch <= nb, "BatchLoader::start_epoch: first batch ", first_batch,
              " out of range [0, ", nb, "] (", nb, " batches per epoch)");
     stop();
-    order_ = epoch_order(set_->n, opt_.shuffle, opt_.seed, static_cast<uint64_t>(epoch));
+    order_ = epoch_order(set_->n, opt_.shuffle, opt_.seed, static_cast<uint64_t>(epoch), opt_.shuffle_buffer);
     std::function<void(Batch<T>&)> transform;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -206,6 +233,8 @@ class BatchLoader {
     validate(*set_, "BatchLoader");
     PN_CHECK(set_->n > 0, "BatchLoader: empty image set");
     PN_CHECK(opt_.batch_size > 0, "BatchLoader: batch_size ", opt_.batch_size, " must be positive");
+    PN_CHECK(opt_.shuffle_buffer >= 0, "BatchLoader: shuffle_buffer ", opt_.shuffle_buffer,
+             " must be >= 0 (0: a full shuffle)");
     PN_CHECK(opt_.prefetch >= 1, "BatchLoader: prefetch ", opt_.prefetch, " must be at least 1");
     PN_CHECK(!opt_.drop_last || set_->n >= opt_.batch_size, "BatchLoader: drop_last with batch_size ",
              opt_.batch_size, " and ", set_->n, " images leaves no batch");

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Repeats the runs of docs/results.md on the CPU and prints the table of reference results
+# against patchnet's (tools/results_table.py).
+#
+#   bash tools/reproduce.sh [convmixer|shiftvit|involution|all] [--seeds "42 43 44"]
+#                           [--out runs/reproduce] [--data .data/cifar10] [--dry-run]
+#
+# Each run gets a folder <out>/<run>-s<seed> with stdout.log (the per-epoch lines and the test
+# figures), run.info (commit, command, start, end, exit status), log.csv, the checkpoints and
+# the pictures. A finished run (its log holds the test accuracy) is skipped; an unfinished
+# one resumes from its last.safetensors, so the script can be stopped and started again.
+# Checkpoints are written every 100 steps (--checkpoint-every). Times on the development VM
+# (2 vCPUs): involution network 2 min, conv baseline 8 min, ConvMixer-256/8 about 75 min,
+# ShiftViT several hours (docs/results.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=all seeds="42 43 44" out=runs/reproduce data=.data/cifar10 dry=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    convmixer|shiftvit|involution|all) what=$1 ;;
+    --seeds) seeds=$2; shift ;;
+    --out) out=$2; shift ;;
+    --data) data=$2; shift ;;
+    --dry-run) dry=1 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "reproduce.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+bin=build-cpu/examples
+if [ "$dry" = 0 ]; then
+  bash tools/prepare_cifar10.sh "$data"
+  cmake --preset cpu > /dev/null
+  cmake --build --preset cpu --target convmixer_cifar10 shiftvit_cifar10 involution_cifar10
+fi
+
+# run NAME PROGRAM FLAGS...: one run, resumed or skipped as its folder says.
+run() {
+  local dir=$out/$1 program=$2
+  shift 2
+  local flags=("$@" --data "$data" --save "$dir" --no-progress --checkpoint-every 100)
+  if [ -f "$dir/stdout.log" ] && grep -q '^test accuracy:' "$dir/stdout.log"; then
+    echo "== $dir: finished, skipped"
+    return
+  fi
+  if [ -f "$dir/last.safetensors" ]; then flags+=(--resume "$dir/last.safetensors"); fi
+  echo "== $dir: $program ${flags[*]}"
+  [ "$dry" = 1 ] && return
+  mkdir -p "$dir"
+  {
+    echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- include examples || echo ' (modified)')"
+    echo "command $bin/$program ${flags[*]}"
+    echo "machine $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "start $(date -u +%FT%TZ)"
+  } >> "$dir/run.info"
+  local rc=0
+  "$bin/$program" "${flags[@]}" >> "$dir/stdout.log" 2>> "$dir/stderr.log" || rc=$?
+  echo "end $(date -u +%FT%TZ) exit $rc" >> "$dir/run.info"
+  if [ $rc -ne 0 ]; then echo "== $dir: exit status $rc (see $dir/stderr.log)" >&2; fi
+}
+
+for s in $seeds; do
+  case $what in involution|all)
+    run involution-inv-s$s involution_cifar10 --model inv --seed "$s"
+    run involution-conv-s$s involution_cifar10 --model conv --seed "$s" ;;
+  esac
+done
+for s in $seeds; do
+  case $what in convmixer|all) run convmixer-s$s convmixer_cifar10 --profile seed --seed "$s" ;; esac
+done
+# ShiftViT: one seed (several hours a run on two cores).
+case $what in shiftvit|all) run shiftvit-s${seeds%% *} shiftvit_cifar10 --seed "${seeds%% *}" ;; esac
+
+[ "$dry" = 1 ] && exit 0
+/usr/bin/python3 tools/results_table.py "$out" --runs

@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""Reads the runs of tools/reproduce.sh (one folder per run: stdout.log, run.info) and prints
+the reference results beside patchnet's, as Markdown, for docs/results.md.
+
+    /usr/bin/python3 tools/results_table.py runs/reproduce [--runs]
+
+A run folder is named <group>-s<seed> (convmixer-s42, involution-inv-s43, ...). Each group is
+compared with its reference on the figure the reference reports:
+  - ConvMixer (the Keras example): test accuracy of the best-on-validation checkpoint;
+  - ShiftViT (the Keras example): test top-1 / top-5 of the final weights (EarlyStopping
+    without restore_best_weights); patchnet's program scores its best checkpoint, which the
+    table says;
+  - the involution networks (the Keras example): validation accuracy of the last epoch, the
+    validation set being the test set.
+--runs adds one row per run (epochs, wall time, seconds per epoch, final and best figures).
+"""
+
+import argparse
+import os
+import re
+import statistics
+import sys
+
+EPOCH = re.compile(r"^epoch (\d+)/(\d+)\s+loss (\S+)\s+acc (\S+)(?:\s+top5 (\S+))?\s+val_loss (\S+)\s+val_acc (\S+)"
+                   r"(?:\s+val_top5 (\S+))?.*?\s([\d.]+) s$")
+TEST = re.compile(r"^test accuracy: ([\d.]+)%")
+TEST5 = re.compile(r"^test top-5 accuracy: ([\d.]+)%")
+
+# group prefix -> (title, reference figures, which figure of a run is compared)
+GROUPS = [
+    ("convmixer", "ConvMixer-256/8, 10 epochs", {"top-1": 83.69}, "test"),
+    ("shiftvit", "ShiftViT, early stopping", {"top-1": 76.38, "top-5": 98.55}, "test"),
+    ("involution-inv", "involution network, 20 epochs", {"top-1": 47.19}, "last_val"),
+    ("involution-conv", "conv baseline, 20 epochs", {"top-1": 73.04}, "last_val"),
+]
+
+
+def parse_run(folder):
+    run = {"epochs": {}, "test": None, "test5": None, "info": {}}
+    log = os.path.join(folder, "stdout.log")
+    if not os.path.exists(log):
+        return None
+    with open(log, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            m = EPOCH.match(line)
+            if m:  # a resumed run repeats nothing, but keep the last line of an epoch anyway
+                run["epochs"][int(m.group(1))] = {"of": int(m.group(2)), "acc": float(m.group(4)),
+                                                  "val_acc": float(m.group(7)),
+                                                  "val_top5": float(m.group(8)) if m.group(8) else None,
+                                                  "seconds": float(m.group(9))}
+            m = TEST.match(line)
+            if m:
+                run["test"] = float(m.group(1))
+            m = TEST5.match(line)
+            if m:
+                run["test5"] = float(m.group(1))
+    info = os.path.join(folder, "run.info")
+    if os.path.exists(info):
+        with open(info) as f:
+            for line in f:
+                key, _, value = line.strip().partition(" ")
+                run["info"][key] = value
+    return run
+
+
+def figure(run, kind):
+    if kind == "test":
+        return run["test"]
+    if not run["epochs"]:
+        return None
+    return 100.0 * run["epochs"][max(run["epochs"])]["val_acc"]
+
+
+def summary(values):
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.2f}%"
+    return (f"{statistics.mean(values):.2f}% ± {statistics.stdev(values):.2f} "
+            f"(min {min(values):.2f}, max {max(values):.2f}, n = {len(values)})")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("folder", nargs="?", default="runs/reproduce")
+    ap.add_argument("--runs", action="store_true", help="one row per run as well")
+    args = ap.parse_args(argv)
+    if not os.path.isdir(args.folder):
+        print(f"results_table.py: no folder {args.folder}", file=sys.stderr)
+        return 1
+    names = sorted(os.listdir(args.folder))
+    rows, run_rows = [], []
+    for prefix, title, ref, kind in GROUPS:
+        pattern = re.compile(re.escape(prefix) + r"-s(\d+)$")
+        runs = [(n, parse_run(os.path.join(args.folder, n))) for n in names if pattern.match(n)]
+        runs = [(n, r) for n, r in runs if r is not None]
+        done = [r for _, r in runs if r["test"] is not None]
+        top1 = [figure(r, kind) for r in done]
+        top1 = [v for v in top1 if v is not None]
+        ref_text = " / ".join(f"{v:.2f}%" for v in ref.values())
+        ours = summary(top1)
+        if "top-5" in ref:
+            ours += " / " + summary([r["test5"] for r in done if r["test5"] is not None])
+        unfinished = len(runs) - len(done)
+        if unfinished:
+            ours += f" ({unfinished} run{'s' if unfinished > 1 else ''} unfinished)"
+        rows.append(f"| {title} | {ref_text} | {ours} |")
+        for n, r in runs:
+            ep = r["epochs"]
+            secs = [e["seconds"] for e in ep.values()]
+            last = ep[max(ep)] if ep else None
+            best = max((e["val_acc"] for e in ep.values()), default=float("nan"))
+            run_rows.append(
+                f"| {n} | {r['info'].get('commit', '?').split()[0]} | {len(ep)} | "
+                f"{statistics.median(secs) if secs else float('nan'):.0f} | "
+                f"{100 * last['acc'] if last else float('nan'):.2f} | {100 * last['val_acc'] if last else float('nan'):.2f} | "
+                f"{100 * best:.2f} | {r['test'] if r['test'] is not None else '-'} |")
+    print("| model | reference (Keras example) | patchnet, mean ± std over seeds |")
+    print("| --- | ---: | ---: |")
+    print("\n".join(rows))
+    if args.runs:
+        print()
+        print("| run | commit | epochs | s/epoch (median) | last train acc | last val acc | best val acc | "
+              "test acc (best checkpoint) |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("\n".join(run_rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
