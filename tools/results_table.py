@@ -12,7 +12,8 @@ compared with its reference on the figure the reference reports:
     table says;
   - the involution networks (the Keras example): validation accuracy of the last epoch, the
     validation set being the test set.
---runs adds one row per run (epochs, wall time, seconds per epoch, final and best figures).
+--runs adds one row per run (epochs, seconds per epoch, final and best figures); --logs adds
+each run's run.info and per-epoch lines in a collapsed block.
 """
 
 import argparse
@@ -85,6 +86,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", nargs="?", default="runs/reproduce")
     ap.add_argument("--runs", action="store_true", help="one row per run as well")
+    ap.add_argument("--logs", action="store_true", help="each run's run.info and per-epoch lines")
     args = ap.parse_args(argv)
     if not os.path.isdir(args.folder):
         print(f"results_table.py: no folder {args.folder}", file=sys.stderr)
@@ -125,6 +127,16 @@ def main(argv=None):
               "test acc (best checkpoint) |")
         print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         print("\n".join(run_rows))
+    if args.logs:
+        for n in names:
+            log = os.path.join(args.folder, n, "stdout.log")
+            if not os.path.exists(log):
+                continue
+            info = os.path.join(args.folder, n, "run.info")
+            lines = open(info).read().splitlines() if os.path.exists(info) else []
+            lines += [x.rstrip() for x in open(log, errors="replace")
+                      if x.startswith(("epoch ", "early stopping", "resumed", "test ", "data:"))]
+            print(f"\n<details><summary>{n}</summary>\n\n```\n" + "\n".join(lines) + "\n```\n</details>")
     return 0
 
 

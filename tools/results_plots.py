@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Draws the learning curves of docs/results.md: every seed's per-epoch training and
+validation accuracy (from the runs of tools/reproduce.sh) against the logs of the Keras
+examples, one small PNG per model in docs/img/.
+
+    /usr/bin/python3 tools/results_plots.py runs/reproduce docs/img
+
+Needs Debian's python3-matplotlib. The reference curves are the per-epoch figures printed by
+the Keras examples' own runs (Keras reports the training accuracy as the running mean over
+the epoch, as patchnet does).
+"""
+
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+
+from results_table import parse_run  # noqa: E402
+
+# (train accuracy, validation accuracy) per epoch, from the Keras examples' logs.
+KERAS = {
+    "convmixer": {
+        "Keras 3 example (83.69%)": (
+            [.4594, .6996, .7823, .8264, .8605, .8788, .8972, .9087, .9176, .9336],
+            [.1536, .7240, .7800, .8074, .7996, .8072, .8226, .8310, .8458, .8316]),
+        "TF2 + Addons example (83.25%)": (
+            [.5592, .7278, .7943, .8330, .8599, .8804, .8944, .9083, .9194, .9278],
+            [.1196, .6898, .7856, .8064, .8166, .8228, .8264, .8346, .8326, .8372]),
+    },
+    "involution-inv": {
+        "Keras example (47.19%)": (
+            [.1369, .2922, .3477, .3741, .3931, .4057, .4134, .4200, .4286, .4346,
+             .4395, .4445, .4493, .4528, .4575, .4599, .4664, .4701, .4737, .4771],
+            [.2716, .3478, .3782, .3901, .4007, .4108, .4202, .4312, .4316, .4346,
+             .4388, .4443, .4497, .4547, .4548, .4581, .4598, .4575, .4676, .4719]),
+    },
+    "involution-conv": {
+        "Keras example (73.04%)": (
+            [.3068, .5153, .5949, .6414, .6690, .6951, .7122, .7299, .7467, .7591,
+             .7725, .7808, .7860, .7998, .8117, .8168, .8266, .8374, .8452, .8531],
+            [.4861, .5741, .6095, .6260, .6622, .6783, .6856, .7001, .6992, .7235,
+             .7115, .7051, .7122, .7214, .7139, .7155, .7239, .7262, .7235, .7304]),
+    },
+}
+TITLES = {"convmixer": "ConvMixer-256/8", "involution-inv": "involution network",
+          "involution-conv": "conv baseline"}
+
+
+def plot(group, runs, out):
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), dpi=80)
+    for ax, which, title in ((axes[0], 0, "training accuracy"), (axes[1], 1, "validation accuracy")):
+        for label, curves in KERAS[group].items():
+            y = curves[which]
+            ax.plot(range(1, len(y) + 1), y, "k--" if "3" in label or len(KERAS[group]) == 1 else "k:",
+                    lw=1.5, label=label)
+        for name, variant, run in runs:
+            ep = sorted(run["epochs"])
+            y = [run["epochs"][e]["acc" if which == 0 else "val_acc"] for e in ep]
+            ax.plot(ep, y, lw=1, alpha=0.8, label=f"patchnet {variant}seed {name}")
+        ax.set_title(f"{TITLES[group]}: {title}", fontsize=10)
+        ax.set_xlabel("epoch", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        if which == 1 and group == "convmixer":
+            ax.set_ylim(0.6, 0.9)
+    axes[1].legend(fontsize=6.5, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    print(f"wrote {out}")
+
+
+def main(argv):
+    folder = argv[1] if len(argv) > 1 else "runs/reproduce"
+    out_dir = argv[2] if len(argv) > 2 else "docs/img"
+    os.makedirs(out_dir, exist_ok=True)
+    names = sorted(os.listdir(folder))
+    for group in KERAS:
+        # <group>-s<seed> and variants such as <group>-buf256-s<seed>
+        pattern = re.compile(re.escape(group) + r"(-[a-z0-9]+)?-s(\d+)$")
+        runs = []
+        for n in names:
+            m = pattern.match(n)
+            r = parse_run(os.path.join(folder, n)) if m else None
+            if r and r["epochs"]:
+                runs.append((m.group(2), (m.group(1)[1:] + " ") if m.group(1) else "", r))
+        if runs:
+            plot(group, runs, os.path.join(out_dir, f"{group}_curves.png"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
