@@ -65,6 +65,26 @@ def parse_run(folder):
     return run
 
 
+# Experiments beside the reference settings (folder <group>-<variant>-s<seed>).
+VARIANTS = {
+    "buf256": "tf.data shuffle buffer 256 (experiment)",
+    "buf1280": "tf.data shuffle buffer 1280 (experiment)",
+    "jpeg2": "data through one more JPEG generation (experiment)",
+}
+
+
+def run_row(n, r):
+    ep = r["epochs"]
+    secs = [e["seconds"] for e in ep.values()]
+    last = ep[max(ep)] if ep else None
+    nan = float("nan")
+    best = max((e["val_acc"] for e in ep.values()), default=nan)
+    return (f"| {n} | {r['info'].get('commit', '?').split()[0]} | {len(ep)} | "
+            f"{statistics.median(secs) if secs else nan:.0f} | "
+            f"{100 * last['acc'] if last else nan:.2f} | {100 * last['val_acc'] if last else nan:.2f} | "
+            f"{100 * best:.2f} | {r['test'] if r['test'] is not None else '-'} |")
+
+
 def figure(run, kind):
     if kind == "test":
         return run["test"]
@@ -94,30 +114,28 @@ def main(argv=None):
     names = sorted(os.listdir(args.folder))
     rows, run_rows = [], []
     for prefix, title, ref, kind in GROUPS:
-        pattern = re.compile(re.escape(prefix) + r"-s(\d+)$")
-        runs = [(n, parse_run(os.path.join(args.folder, n))) for n in names if pattern.match(n)]
-        runs = [(n, r) for n, r in runs if r is not None]
-        done = [r for _, r in runs if r["test"] is not None]
-        top1 = [figure(r, kind) for r in done]
-        top1 = [v for v in top1 if v is not None]
-        ref_text = " / ".join(f"{v:.2f}%" for v in ref.values())
-        ours = summary(top1)
-        if "top-5" in ref:
-            ours += " / " + summary([r["test5"] for r in done if r["test5"] is not None])
-        unfinished = len(runs) - len(done)
-        if unfinished:
-            ours += f" ({unfinished} run{'s' if unfinished > 1 else ''} unfinished)"
-        rows.append(f"| {title} | {ref_text} | {ours} |")
-        for n, r in runs:
-            ep = r["epochs"]
-            secs = [e["seconds"] for e in ep.values()]
-            last = ep[max(ep)] if ep else None
-            best = max((e["val_acc"] for e in ep.values()), default=float("nan"))
-            run_rows.append(
-                f"| {n} | {r['info'].get('commit', '?').split()[0]} | {len(ep)} | "
-                f"{statistics.median(secs) if secs else float('nan'):.0f} | "
-                f"{100 * last['acc'] if last else float('nan'):.2f} | {100 * last['val_acc'] if last else float('nan'):.2f} | "
-                f"{100 * best:.2f} | {r['test'] if r['test'] is not None else '-'} |")
+        # <prefix>-s<seed> are the reference settings; <prefix>-<variant>-s<seed> an experiment
+        pattern = re.compile(re.escape(prefix) + r"(?:-([a-z]+\d*))?-s(\d+)$")
+        matched = [(n, pattern.match(n)) for n in names]
+        variants = sorted({""} | {m.group(1) or "" for _, m in matched if m})
+        for variant in variants:
+            runs = [(n, parse_run(os.path.join(args.folder, n))) for n, m in matched
+                    if m and (m.group(1) or "") == variant]
+            runs = [(n, r) for n, r in runs if r is not None]
+            done = [r for _, r in runs if r["test"] is not None]
+            top1 = [v for v in (figure(r, kind) for r in done) if v is not None]
+            ours = summary(top1)
+            if "top-5" in ref:
+                ours += " / " + summary([r["test5"] for r in done if r["test5"] is not None])
+            unfinished = len(runs) - len(done)
+            if unfinished:
+                ours += f" ({unfinished} run{'s' if unfinished > 1 else ''} unfinished)"
+            if variant:
+                rows.append(f"| {title}, {VARIANTS.get(variant, variant)} | | {ours} |")
+            else:
+                rows.append(f"| {title} | {' / '.join(f'{v:.2f}%' for v in ref.values())} | {ours} |")
+            for n, r in runs:
+                run_rows.append(run_row(n, r))
     print("| model | reference (Keras example) | patchnet, mean ± std over seeds |")
     print("| --- | ---: | ---: |")
     print("\n".join(rows))

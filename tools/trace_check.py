@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
 import safetensors_check  # noqa: E402
-from convmixer import ConvMixer, cross_entropy_from_probs  # noqa: E402
+from convmixer import ConvMixer  # noqa: E402
 from involution_net import conv_net, involution_net  # noqa: E402
 
 
@@ -38,8 +38,8 @@ def build(meta):
     kind = meta["model"]
     if kind == "convmixer":
         m = ConvMixer(width=int(meta["width"]), depth=int(meta["depth"]), kernel=int(meta["kernel"]),
-                      patch=int(meta["patch"]))
-        return m, cross_entropy_from_probs
+                      patch=int(meta["patch"]), softmax_head=False)  # trained on logits, as Keras does
+        return m, torch.nn.functional.cross_entropy
     net = involution_net() if kind == "inv" else conv_net()
     return net, torch.nn.functional.cross_entropy
 

@@ -65,10 +65,10 @@ Setup setup(const Cli& cli, Generator& init) {
     c.depth = cli.get<int64_t>("--depth");
     c.kernel = cli.get<int64_t>("--kernel");
     c.patch = cli.get<int64_t>("--patch");
+    c.softmax_head = false;  // as the program: the logits, trained with cross_entropy
     s.model = std::make_shared<models::ConvMixer<T>>(c, init);
     const double wd = cli.get<double>("--weight-decay");
     s.opt = std::make_unique<optim::AdamW<T>>(params_of(*s.model), optim::AdamWOptions::keras(wd));
-    s.loss = train::LossKind::Probabilities;
     s.train = data::split_convmixer(all).train;  // validation = the first 10%
     s.augment.hflip = true;                      // raw pixels; the model rescales
     s.meta.insert({{"width", std::to_string(c.width)},
@@ -125,7 +125,7 @@ int run(int argc, char** argv) {
   Generator init(static_cast<uint64_t>(seed));
   Setup s = setup(cli, init);
   int64_t batch = cli.get<int64_t>("--batch-size");
-  if (batch == 0) batch = s.loss == train::LossKind::Probabilities ? 128 : 256;
+  if (batch == 0) batch = cli.get<std::string>("--model") == "convmixer" ? 128 : 256;
   const data::LoaderOptions lo{.batch_size = batch, .shuffle = true, .training = true,
                                .seed = static_cast<uint64_t>(seed), .augment = s.augment};
   const std::vector<int64_t> order = data::epoch_order(s.train.n, true, lo.seed, static_cast<uint64_t>(epoch));

@@ -10,8 +10,11 @@
 //                        1: PointwiseConv2d(width -> width), 2: GELU, 3: BatchNorm2d)
 //   pooling   GlobalAvgPool
 //   head      Linear(width -> classes)
-//   softmax   Softmax (the seed's Dense(activation="softmax"); trained with
-//             cross_entropy_from_probs, as Keras' sparse_categorical_crossentropy)
+//   softmax   Softmax (the seed's Dense(activation="softmax")). Keras trains such a head on
+//             its logits (sparse_categorical_crossentropy takes the softmax's input), so a
+//             training program sets softmax_head = false and uses cross_entropy, as
+//             examples/convmixer_cifar10.cpp does; cross_entropy_from_probs on the
+//             probabilities clips them at 1e-7 and loses the gradient of confident errors.
 //
 // The seed's activation_block is GELU then BatchNorm, the residual adds the block input
 // after the depthwise stage only. Keras BatchNorm defaults: momentum 0.99, eps 1e-3.
