@@ -59,7 +59,7 @@ def plot(group, runs, out):
     for ax, which, title in ((axes[0], 0, "training accuracy"), (axes[1], 1, "validation accuracy")):
         for label, curves in KERAS[group].items():
             y = curves[which]
-            ax.plot(range(1, len(y) + 1), y, "k--" if "3" in label or len(KERAS[group]) == 1 else "k:",
+            ax.plot(range(1, len(y) + 1), y, "k--" if label.startswith("Keras") else "k:",
                     lw=1.5, label=label)
         for name, variant, run in runs:
             ep = sorted(run["epochs"])
