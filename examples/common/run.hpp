@@ -75,8 +75,9 @@ struct Program {
 };
 
 // Every parameter of the model, for an optimizer (all with weight decay, as the seeds).
-inline std::vector<optim::ParamRef<float>> param_refs(const Model& m) {
-  std::vector<optim::ParamRef<float>> out;
+template <FloatingPoint T>
+std::vector<optim::ParamRef<T>> param_refs(const nn::Module<T>& m) {
+  std::vector<optim::ParamRef<T>> out;
   for (const auto& np : m.named_parameters()) out.push_back({np.name, np.tensor});
   return out;
 }

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "common/cli.hpp"
+#include "common/run.hpp"
 #include "patchnet/data/cifar10.hpp"
 #include "patchnet/data/image_set.hpp"
 #include "patchnet/data/loader.hpp"
@@ -40,17 +41,10 @@ namespace {
 struct Setup {
   std::shared_ptr<nn::Module<T>> model;
   std::unique_ptr<optim::Optimizer<T>> opt;
-  train::LossKind loss = train::LossKind::Logits;
   data::ImageSet train;
   data::AugmentOptions augment;
   std::map<std::string, std::string> meta;
 };
-
-std::vector<optim::ParamRef<T>> params_of(const nn::Module<T>& m) {
-  std::vector<optim::ParamRef<T>> out;
-  for (const auto& np : m.named_parameters()) out.push_back({np.name, np.tensor});
-  return out;
-}
 
 // The model, optimizer, training images and augmentation of the example program.
 Setup setup(const Cli& cli, Generator& init) {
@@ -68,7 +62,7 @@ Setup setup(const Cli& cli, Generator& init) {
     c.softmax_head = false;  // as the program: the logits, trained with cross_entropy
     s.model = std::make_shared<models::ConvMixer<T>>(c, init);
     const double wd = cli.get<double>("--weight-decay");
-    s.opt = std::make_unique<optim::AdamW<T>>(params_of(*s.model), optim::AdamWOptions::keras(wd));
+    s.opt = std::make_unique<optim::AdamW<T>>(param_refs(*s.model), optim::AdamWOptions::keras(wd));
     s.train = data::split_convmixer(all).train;  // validation = the first 10%
     s.augment.hflip = true;                      // raw pixels; the model rescales
     s.meta.insert({{"width", std::to_string(c.width)},
@@ -81,7 +75,7 @@ Setup setup(const Cli& cli, Generator& init) {
     models::InvolutionNetConfig c;
     s.model = model == "inv" ? std::shared_ptr<nn::Module<T>>(models::involution_net<T>(c, init))
                              : std::shared_ptr<nn::Module<T>>(models::conv_net<T>(c, init));
-    s.opt = std::make_unique<optim::Adam<T>>(params_of(*s.model), optim::AdamOptions::keras());
+    s.opt = std::make_unique<optim::Adam<T>>(param_refs(*s.model), optim::AdamOptions::keras());
     s.train = std::move(all);  // the seed validates on the test set
     s.augment.rescale = true;
     s.meta.insert({{"optimizer", "Adam-keras"}, {"weight_decay", "0"}});
@@ -146,7 +140,7 @@ int run(int argc, char** argv) {
     const data::Batch<T> b = data::make_batch<T>(s.train, lo, order, static_cast<uint64_t>(epoch), k);
     std::copy(b.images.data(), b.images.data() + b.images.numel(), images.data() + k * b.images.numel());
     for (int64_t i = 0; i < b.labels.numel(); ++i) labels.push_back(b.labels.data()[i]);
-    const Tensor<T> loss = train::classification_loss((*s.model)(b.images), b.labels, s.loss);
+    const Tensor<T> loss = cross_entropy((*s.model)(b.images), b.labels);
     s.opt->zero_grad();
     loss.backward();
     s.opt->step(cli.get<double>("--lr"));
