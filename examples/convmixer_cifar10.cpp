@@ -1,4 +1,4 @@
-// ConvMixer on CIFAR-10, as the ConvMixer seeds (000, 004): ConvMixer-256/8 (kernel 5,
+// ConvMixer on CIFAR-10, as the Keras ConvMixer example (both versions): ConvMixer-256/8 (kernel 5,
 // patch 2), Rescaling(1/255), Dense(softmax) head with sparse categorical cross entropy, AdamW
 // (lr 1e-3, weight decay 1e-4), batch 128, 10 epochs, validation on the first 5,000
 // training images, best-on-validation checkpoint scored on the test set. Augmentation:
@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
     cli.add<int64_t>("--depth", 8, "ConvMixer blocks (the seed: 8)");
     cli.add<int64_t>("--kernel", 5, "depthwise kernel size");
     cli.add<int64_t>("--patch", 2, "patch size of the stem");
-    cli.add<std::string>("--adamw", "keras", "AdamW convention: keras (seed 000, Keras 3), tfa (seed 004, weight "
-                                              "decay not scaled by lr) or pytorch");
+    cli.add<std::string>("--adamw", "keras", "AdamW convention: keras (the ConvMixer example, Keras 3), tfa "
+                                              "(its TF2 + TensorFlow Addons version: weight decay not scaled by "
+                                              "lr) or pytorch");
     cli.add<int64_t>("--crop-pad", 0, "random crop after zero padding by N pixels (0: the seed's flip only)");
   };
   p.adjust = [](const Cli& cli, Common& c) {
@@ -93,7 +94,7 @@ int main(int argc, char** argv) {
     return std::make_shared<models::ConvMixer<float>>(config_of(cli), init);
   };
   p.optimizer = [](const Cli& cli, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
-    return std::make_unique<optim::AdamW<float>>(param_refs(m), adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
+    return std::make_unique<optim::AdamW<float>>(m, adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
   };
   p.schedule = [](const Cli&, const Common& c, int64_t) { return constant_lr(c.lr); };
   p.augment = [](const Cli& cli, bool training) {

@@ -1,4 +1,4 @@
-// The involution seed (003) on CIFAR-10: an involution network (three involution layers:
+// The Keras involution example on CIFAR-10: an involution network (three involution layers:
 // channel 3, group 1, kernel 3, reduction 2, each followed by ReLU, the first two by 2x2
 // max pooling; then dense 64 + ReLU and dense 10) or, with --model conv, the seed's
 // convolution baseline (3x3 convolutions 32-64-64). Adam (Keras defaults), batch 256,
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   };
   p.optimizer = [](const Cli&, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
     PN_CHECK(c.weight_decay == 0.0, "--weight-decay: the involution seed uses Adam without weight decay");
-    return std::make_unique<optim::Adam<float>>(param_refs(m), optim::AdamOptions::keras());
+    return std::make_unique<optim::Adam<float>>(m, optim::AdamOptions::keras());
   };
   p.schedule = [](const Cli&, const Common& c, int64_t) { return constant_lr(c.lr); };
   p.augment = [](const Cli&, bool) { return data::AugmentOptions{.rescale = true}; };

@@ -1,4 +1,4 @@
-// ShiftViT on CIFAR-10, as the ShiftViT seed (001): patch 4, dim 96, stages 2-4-8-2,
+// ShiftViT on CIFAR-10, as the Keras ShiftViT example: patch 4, dim 96, stages 2-4-8-2,
 // num_div 12, shift 1 pixel, MLP ratio 2, dropout 0.2, stochastic depth 0.2, LayerNorm eps
 // 1e-5; augmentation Resizing(52) -> RandomCrop(48) -> RandomFlip -> Rescaling(1/255)
 // (evaluation: resize to 48); AdamW (TensorFlow Addons: weight decay 1e-4 not scaled by
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
     return std::make_shared<models::ShiftViT<float>>(config_of(cli), init, &masks);
   };
   p.optimizer = [](const Cli& cli, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
-    return std::make_unique<optim::AdamW<float>>(param_refs(m),
+    return std::make_unique<optim::AdamW<float>>(m,
                                                   adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
   };
   p.schedule = [](const Cli& cli, const Common& c, int64_t train_images) -> std::function<double(int64_t)> {

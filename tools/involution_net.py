@@ -1,7 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch twins of patchnet's involution-seed classifiers
-(include/patchnet/models/involution_net.hpp; seed 003), with exactly their state_dict keys
-and shapes:
+"""PyTorch twins of patchnet's classifiers of the Keras involution example
+(include/patchnet/models/involution_net.hpp), with exactly their state_dict keys and shapes:
 
     InvolutionNet ("inv"):  inv_1 -> relu_1 -> pool_1 -> inv_2 -> relu_2 -> pool_2 -> inv_3 ->
         relu_3 -> flatten -> dense_1 (-> hidden) -> relu_4 -> dense_2 (-> classes)

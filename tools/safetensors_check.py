@@ -145,7 +145,7 @@ def save(path, tensors, metadata=None):
 
 
 def sample():
-    """The sample's tensors and metadata; tests/unit/safetensors_test.cpp checks the same values."""
+    """The sample's tensors and metadata; tests/unit/safetensors_io_test.cpp checks the same values."""
     tensors = {
         "weight": torch.tensor([[0.5, -1.25, 3.0], [0.1, -1024.0, 1e-30]], dtype=torch.float32),
         "bias": torch.tensor([math.pi, -math.e, 1e-300], dtype=torch.float64),

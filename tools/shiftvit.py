@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch twin of patchnet's ShiftViT (include/patchnet/models/shiftvit.hpp; the ShiftViT
-seed 001), with exactly its state_dict keys and shapes:
+"""PyTorch twin of patchnet's ShiftViT (include/patchnet/models/shiftvit.hpp; the Keras
+ShiftViT example), with exactly its state_dict keys and shapes:
 
     patch_projection              Conv2d(3 -> dim, kernel = stride = patch, TF "same", bias)
     stages.i.shift_blocks.j       ShiftViTBlock:

@@ -74,14 +74,6 @@ struct Program {
   std::function<bool(const Cli&, const Common&, Model&)> alternative;
 };
 
-// Every parameter of the model, for an optimizer (all with weight decay, as the seeds).
-template <FloatingPoint T>
-std::vector<optim::ParamRef<T>> param_refs(const nn::Module<T>& m) {
-  std::vector<optim::ParamRef<T>> out;
-  for (const auto& np : m.named_parameters()) out.push_back({np.name, np.tensor});
-  return out;
-}
-
 // The AdamW convention named by --adamw: keras (Keras 3), tfa (TensorFlow Addons: decay not
 // scaled by the learning rate) or pytorch.
 inline optim::AdamWOptions adamw_options(const std::string& convention, double weight_decay) {

@@ -1,6 +1,6 @@
 // Op table: gelu (both forms) and relu, the activations with CUDA kernels; the GPU suite
-// includes this file too (tests/gpu/activation_gpu.cpp). softmax and log_softmax, CPU
-// only for now, are in activation_softmax_cases.cpp.
+// includes this file too (tests/gpu/activation_gpu.cpp). softmax and log_softmax are in
+// activation_softmax_cases.cpp (on the GPU: tests/gpu/softmax_gpu.cpp).
 #include <type_traits>
 
 #include "patchnet/ops/activation.hpp"

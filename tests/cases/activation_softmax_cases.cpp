@@ -1,5 +1,5 @@
-// Op table: softmax and log_softmax (CPU only in this version, so kept apart from
-// activation_cases.cpp, which the GPU suite includes).
+// Op table: softmax and log_softmax, kept apart from activation_cases.cpp: the GPU suite
+// runs these rows in tests/gpu/softmax_gpu.cpp (cuda/softmax.cu), with its realistic shapes.
 #include "patchnet/ops/activation.hpp"
 #include "support/op_cases.hpp"
 

@@ -156,7 +156,7 @@ def cross_entropy_from_probs(probs, labels, eps=1e-7):
 
 
 def channel_shift(x, g, s=1):
-    """The official ShiftViT code (seed 001), on NCHW, with shift s."""
+    """The official ShiftViT code (as the ShiftViT example quotes it), on NCHW, with shift s."""
     xc = nchw(x)
     out = torch.zeros_like(xc)
     out[:, g * 0:g * 1, :, :-s] = xc[:, g * 0:g * 1, :, s:]  # left
@@ -168,7 +168,7 @@ def channel_shift(x, g, s=1):
 
 
 def involution(x, kernel, k, s, groups):
-    """Seed 003: extract_patches (SAME) -> [.., K*K, C/G, G] * kernel [.., K*K, 1, G] -> sum.
+    """The involution example: extract_patches (SAME) -> [.., K*K, C/G, G] * kernel [.., K*K, 1, G] -> sum.
 
     Channel c belongs to group c % G; kernel index (kh * K + kw) * G + g.
     """
@@ -183,7 +183,7 @@ def involution(x, kernel, k, s, groups):
 
 
 def involution_layer(x, p, k, s, groups, training):
-    """Seed 003's Involution layer. Returns (output, kernel, new running mean, new running var)."""
+    """The involution example's Involution layer. Returns (output, kernel, new running mean, new running var)."""
     t = avg_pool2d(x, (s, s), (s, s), "same") if s > 1 else x
     t = linear(t, p["reduce_weight"], p["reduce_bias"])
     t, rm, rv = batch_norm(t, p["bn_gamma"], p["bn_beta"], p["bn_running_mean"], p["bn_running_var"], training)
@@ -433,7 +433,8 @@ def gen_activation():
 
 
 def gen_shift_involution():
-    g = GoldenFile("shift_involution", "channel_shift (ShiftViT, seed 001) and involution (seed 003); NHWC.")
+    g = GoldenFile("shift_involution",
+                   "channel_shift (the ShiftViT example) and involution (the involution example); NHWC.")
     for name, sx, grp, s in [("1x4x5x10_g2", (1, 4, 5, 10), 2, 1), ("1x4x5x4_g1_s2", (1, 4, 5, 4), 1, 2),
                              ("1x3x4x5_g1", (1, 3, 4, 5), 1, 1)]:
         r = Inputs("channel_shift/" + name)
@@ -468,7 +469,7 @@ def involution_params(r, c, k, grp, ratio):
 
 
 def run_involution_layer(g, name, r, sx, k, s, grp, ratio, training, post):
-    """post: None (the layer alone) or "relu_maxpool2" (seed 003's network: layer -> ReLU ->
+    """post: None (the layer alone) or "relu_maxpool2" (the involution example's network: layer -> ReLU ->
     MaxPooling2D((2, 2)), valid)."""
     c = sx[-1]
     x = r.uniform(*sx)
@@ -492,8 +493,8 @@ def bn_params(r, c, prefix):
 
 
 def gen_blocks():
-    g = GoldenFile("blocks", "one block of each model: ConvMixer (seed 004/000), ShiftViT (seed 001), involution "
-                             "network (seed 003). BatchNorm in training mode with Keras defaults.")
+    g = GoldenFile("blocks", "one block of each model, as the Keras examples build them: ConvMixer, ShiftViT, "
+                             "involution network. BatchNorm in training mode with Keras defaults.")
 
     # (a) ConvMixer block: x -> depthwise KxK same -> GELU -> BN -> + x -> pointwise -> GELU -> BN.
     r = Inputs("blocks/convmixer_block")

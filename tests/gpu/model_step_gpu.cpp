@@ -25,6 +25,7 @@
 #include "patchnet/models/shiftvit.hpp"
 #include "patchnet/optim/adam.hpp"
 #include "patchnet/train/trainer.hpp"
+#include "support/data_dir.hpp"
 #include "support/test_util.hpp"
 
 using namespace patchnet;
@@ -32,7 +33,7 @@ using namespace patchnet;
 namespace {
 
 struct Replica {
-  std::shared_ptr<nn::Module<float>> model;
+  nn::Module<float>::Ptr model;
   std::unique_ptr<optim::Optimizer<float>> opt;
   Generator masks{11};
 };
@@ -43,9 +44,7 @@ Replica replica(Build build, Device device) {
   Generator init(5);
   r.model = build(init, r.masks);
   r.model->to(device);
-  std::vector<optim::ParamRef<float>> refs;
-  for (const auto& p : r.model->named_parameters()) refs.push_back({p.name, p.tensor});
-  r.opt = std::make_unique<optim::AdamW<float>>(refs, optim::AdamWOptions::keras(1e-2));
+  r.opt = std::make_unique<optim::AdamW<float>>(*r.model, optim::AdamWOptions::keras(1e-2));
   return r;
 }
 
@@ -102,7 +101,7 @@ void compare_steps(const std::string& name, Build build, const Shape& input, tra
     for (Replica* r : {&cpu, &gpu}) {
       const Device d = r == &gpu ? Device::cuda() : Device::cpu();
       r->model->train();
-      const Tensor<float> out = (*r->model)(x.to(d));
+      const Tensor<float> out = r->model(x.to(d));
       const Tensor<float> loss = train::classification_loss(out, labels.to(d), loss_kind);
       r->opt->zero_grad();
       loss.backward();
@@ -185,12 +184,8 @@ TEST_CASE("cuda step: conv baseline (3x3 convolutions, max pooling, dense)") {
 }
 
 TEST_CASE("cuda fit: the trainer on the GPU follows the CPU run on the CIFAR-10 mini set") {
-  const char* env = std::getenv("PATCHNET_DATA_DIR");  // the device machine has no ../shared
-  const std::string root = std::string(env ? env : PATCHNET_DATA_DIR) + "/cifar10-mini";
-  if (!std::filesystem::exists(root + "/cifar-10-batches-bin/test_batch.bin")) {
-    MESSAGE("skipped: no CIFAR-10 mini set at ", root, " (set PATCHNET_DATA_DIR)");
-    return;
-  }
+  const std::string root = test::mini_cifar10_root();  // $PATCHNET_DATA_DIR on the device machine
+  if (!test::have_data(root + "/cifar-10-batches-bin/test_batch.bin")) return;
   const data::ImageSet set = data::read_cifar10(root, data::Cifar10Split::Test);  // 500 images
   const data::LoaderOptions lo{.batch_size = 32, .seed = 3, .augment = {.hflip = true}};
   auto build = [](Generator& init, Generator&) {

@@ -67,3 +67,45 @@ TEST_CASE("cuda optim: SGD plain, momentum, Nesterov, weight decay") {
                                               optim::SGDOptions{.momentum = 0.9, .weight_decay = 1e-3, .nesterov = true});
   });
 }
+
+// An optimizer built before the model moves (Module::to moves parameters in place) keeps
+// working: its state follows the parameters to the GPU and back, values kept, and the run
+// equals one that never moved. Before the fix the update kernel got host pointers.
+TEST_CASE("cuda optim: state follows parameters moved after the optimizer was built, both ways") {
+  auto run = [](bool move, const Make& make) {
+    Tensor<float> w = test::uniform<float>({6, 33}, 11).set_requires_grad();
+    Tensor<float> b = test::uniform<float>({33}, 12).set_requires_grad();
+    auto opt = make({{"w", w}, {"b", b, false}});
+    for (int step = 0; step < 6; ++step) {
+      if (move && step == 2) {
+        w.move_to_(Device::cuda());
+        b.move_to_(Device::cuda());
+      }
+      if (move && step == 4) {
+        w.move_to_(Device::cpu());
+        b.move_to_(Device::cpu());
+      }
+      w.set_grad(test::uniform<float>({6, 33}, 100 + step).to(w.device()));
+      b.set_grad(test::uniform<float>({33}, 200 + step).to(b.device()));
+      opt->step(1e-2);
+      if (move && step == 2) CHECK(opt->state_tensors().back().second.is_cuda());
+    }
+    return std::vector<Tensor<float>>{w.to(Device::cpu()), b.to(Device::cpu())};
+  };
+  const std::vector<std::pair<std::string, Make>> makers = {
+      {"AdamW", [](auto refs) { return std::make_unique<optim::AdamW<float>>(refs, optim::AdamWOptions::keras(1e-2)); }},
+      {"SGD momentum",
+       [](auto refs) { return std::make_unique<optim::SGD<float>>(refs, optim::SGDOptions{.momentum = 0.9}); }}};
+  for (const auto& [name, make] : makers) {
+    const auto moved = run(true, make), still = run(false, make);
+    test::check_close(moved[0], still[0], 1e-5, 1e-6, name + " w");
+    test::check_close(moved[1], still[1], 1e-5, 1e-6, name + " b");
+  }
+}
+
+TEST_CASE("cuda optim: a gradient on another device than its parameter is an Error") {
+  Tensor<float> w = test::uniform<float>({4, 4}, 1).to(Device::cuda()).detach().set_requires_grad();
+  optim::AdamW<float> opt({{"w", w}});
+  w.set_grad(test::uniform<float>({4, 4}, 2));  // on the CPU
+  CHECK_THROWS_PN(opt.step(1e-3), "AdamW: gradient of 'w' is on cpu, the parameter on cuda");
+}

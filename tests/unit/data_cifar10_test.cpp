@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "patchnet/data/cifar10.hpp"
+#include "support/data_dir.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
 
@@ -16,14 +17,10 @@ using namespace patchnet::data;
 namespace fs = std::filesystem;
 
 namespace {
-const std::string kMiniRoot = std::string(PATCHNET_DATA_DIR) + "/cifar10-mini";
+const std::string kMiniRoot = test::mini_cifar10_root();
 const std::string kMiniBin = kMiniRoot + "/cifar-10-batches-bin";
 
-bool have_mini() {
-  if (fs::exists(kMiniBin + "/test_batch.bin")) return true;
-  MESSAGE("skipped: the CIFAR-10 mini set is not at ", kMiniBin, " (see ../shared/data/README.md)");
-  return false;
-}
+bool have_mini() { return test::have_data(kMiniBin + "/test_batch.bin"); }
 
 // Record r of a file, read with C stdio: an independent path to the expected values.
 std::vector<unsigned char> raw_record(const std::string& file, long r) {

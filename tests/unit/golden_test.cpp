@@ -203,7 +203,7 @@ Tensor<T> keras_bn_train(CaseInputs<T>& in, Outputs<T>& out, const Tensor<T>& x,
   return y;
 }
 
-// The seed-003 involution layer of a case (attrs kernel_size, stride, groups, training).
+// The involution example's involution layer of a case (attrs kernel_size, stride, groups, training).
 template <class T>
 Tensor<T> involution_layer_of(CaseInputs<T>& in, Outputs<T>& out) {
   const gd::Case& c = in.info();
@@ -350,7 +350,7 @@ TEST_CASE("golden: involution_layer, train and eval") {
 
 // ---- one block of each model ------------------------------------------------------------
 
-// Seed 004/000 conv_mixer_block: depthwise KxK same -> GELU -> BN -> + x -> pointwise ->
+// The ConvMixer example's conv_mixer_block: depthwise KxK same -> GELU -> BN -> + x -> pointwise ->
 // GELU -> BN, batch norm in training with Keras defaults.
 TEST_CASE("golden: convmixer block") {
   for_case("blocks", "convmixer_block", [](auto& in) {
@@ -366,7 +366,7 @@ TEST_CASE("golden: convmixer block") {
   });
 }
 
-// Seed 004/000 conv_stem: conv K = S = patch size, valid -> GELU -> BN.
+// The ConvMixer example's conv_stem: conv K = S = patch size, valid -> GELU -> BN.
 TEST_CASE("golden: convmixer stem") {
   for_case("blocks", "convmixer_stem", [](auto& in) {
     using T = scalar_of<decltype(in)>;
@@ -377,8 +377,8 @@ TEST_CASE("golden: convmixer stem") {
   });
 }
 
-// Seed 001 ShiftViTBlock with dropout and drop path off: the MLP output is added to the
-// shifted input (the seed's shortcut is taken after the shift).
+// The ShiftViT example's ShiftViTBlock with dropout and drop path off: the MLP output is
+// added to the shifted input (the example's shortcut is taken after the shift).
 TEST_CASE("golden: shiftvit block") {
   for_case("blocks", "shiftvit_block", [](auto& in) {
     using T = scalar_of<decltype(in)>;
@@ -390,7 +390,7 @@ TEST_CASE("golden: shiftvit block") {
   });
 }
 
-// Seed 001 PatchMerging: LayerNorm -> Conv2D(2C, 2, strides 2, same, no bias), on an odd map.
+// The ShiftViT example's PatchMerging: LayerNorm -> Conv2D(2C, 2, strides 2, same, no bias), on an odd map.
 TEST_CASE("golden: shiftvit patch merging") {
   for_case("blocks", "shiftvit_patch_merging", [](auto& in) {
     using T = scalar_of<decltype(in)>;
@@ -399,8 +399,8 @@ TEST_CASE("golden: shiftvit patch merging") {
   });
 }
 
-// Seed 003 involution network: Involution (training) -> ReLU -> MaxPooling2D((2, 2)), at the
-// seed's configuration (C 3, G 1, K 3, S 1, r 2: one reduced channel) and at S 2, G 2.
+// The involution example's network: Involution (training) -> ReLU -> MaxPooling2D((2, 2)), at
+// the example's configuration (C 3, G 1, K 3, S 1, r 2: one reduced channel) and at S 2, G 2.
 TEST_CASE("golden: involution network head") {
   for (const char* name : {"involution_head_c3_k3_s1_g1_r2", "involution_head_c4_k3_s2_g2_r2"}) {
     for_case("blocks", name, [](auto& in) {
@@ -412,7 +412,7 @@ TEST_CASE("golden: involution network head") {
   }
 }
 
-// Seed 003 conv baseline, first layer: Conv2D(3x3, same) -> ReLU -> MaxPooling2D((2, 2)).
+// The involution example's conv baseline, first layer: Conv2D(3x3, same) -> ReLU -> MaxPooling2D((2, 2)).
 TEST_CASE("golden: conv baseline first layer") {
   for_case("blocks", "conv_baseline_first_layer", [](auto& in) {
     using T = scalar_of<decltype(in)>;

@@ -138,3 +138,72 @@ TEST_CASE("nn: layers reject bad configurations and inputs with clear errors") {
   nn::Linear<float> lin({.in = 4, .out = 2}, gen);
   CHECK_THROWS_PN(lin(Tensor<float>::zeros({3, 5})), "linear: input [3,5]");
 }
+
+namespace {
+// y = conv(x zero-padded by p) with HWIO weights, by loops: PyTorch's definition of padding.
+Tensor<double> conv_reference(const Tensor<double>& x, const Tensor<double>& w, const Tensor<double>& b, Hw s,
+                              Pad2d p, bool depthwise) {
+  const int64_t N = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
+  const int64_t KH = w.size(0), KW = w.size(1), CO = depthwise ? C : w.size(3);
+  const int64_t OH = (H + p.top + p.bottom - KH) / s.h + 1, OW = (W + p.left + p.right - KW) / s.w + 1;
+  Tensor<double> y = Tensor<double>::zeros({N, OH, OW, CO});
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow)
+        for (int64_t co = 0; co < CO; ++co) {
+          double acc = b.at({co});
+          for (int64_t kh = 0; kh < KH; ++kh)
+            for (int64_t kw = 0; kw < KW; ++kw) {
+              const int64_t ih = oh * s.h + kh - p.top, iw = ow * s.w + kw - p.left;
+              if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+              if (depthwise) acc += x.at({n, ih, iw, co}) * w.at({kh, kw, co});
+              else
+                for (int64_t ci = 0; ci < C; ++ci) acc += x.at({n, ih, iw, ci}) * w.at({kh, kw, ci, co});
+            }
+          y.at({n, oh, ow, co}) = acc;
+        }
+  return y;
+}
+}  // namespace
+
+TEST_CASE("nn: Conv2d and DepthwiseConv2d take explicit padding amounts (PyTorch's padding)") {
+  Generator gen(17);
+  const Tensor<double> x = randn<double>({2, 9, 8, 3}, gen);
+  SUBCASE("Conv2d 3x3, stride 2, padding=1: PyTorch's windows, not TensorFlow's 'same'") {
+    nn::Conv2d<double> conv({.in = 3, .out = 4, .kernel = 3, .stride = 2, .padding = Padding::Explicit,
+                             .pad = Pad2d::all(1)},
+                            gen);
+    {
+      NoGrad no_grad;
+      conv.bias.copy_(randn<double>({4}, gen));
+    }
+    const Tensor<double> y = conv(x);
+    CHECK(y.shape() == Shape{2, 5, 4, 4});
+    test::check_close(y, conv_reference(x, conv.weight, conv.bias, 2, Pad2d::all(1), false), 1e-12, 1e-12);
+    // "same" gives the same size here but pads 0 above and 1 below: other windows.
+    const Tensor<double> same = conv2d(x, conv.weight, conv.bias, {.stride = 2, .padding = Padding::Same});
+    CHECK(same.shape() == y.shape());
+    CHECK(sum(square(same - y)).item() > 1e-3);
+  }
+  SUBCASE("DepthwiseConv2d 4x4 (even), padding=(1, 2)") {
+    nn::DepthwiseConv2d<double> dw({.channels = 3, .kernel = 4, .padding = Padding::Explicit,
+                                    .pad = Pad2d::symmetric(1, 2)},
+                                   gen);
+    {
+      NoGrad no_grad;
+      dw.bias.copy_(randn<double>({3}, gen));
+    }
+    const Tensor<double> y = dw(x);
+    CHECK(y.shape() == Shape{2, 8, 9, 3});  // PyTorch: 9 + 2 - 4 + 1, 8 + 4 - 4 + 1
+    test::check_close(y, conv_reference(x, dw.weight, dw.bias, 1, Pad2d::symmetric(1, 2), true), 1e-12, 1e-12);
+  }
+  SUBCASE("mode and amounts must agree") {
+    CHECK_THROWS_PN(nn::Conv2d<double>({.in = 3, .out = 4, .kernel = 3, .padding = Padding::Explicit}, gen),
+                    "Conv2d: Padding::Explicit without .pad amounts");
+    CHECK_THROWS_PN(nn::DepthwiseConv2d<double>({.channels = 3, .pad = Pad2d::all(1)}, gen),
+                    "DepthwiseConv2d: .pad amounts are given with Padding::Same, which ignores them");
+    const Tensor<double> w = randn<double>({3, 3, 3, 4}, gen);
+    CHECK_THROWS_PN(conv2d(x, w, {}, {.pad = Pad2d::all(1)}),
+                    "conv2d: pad amounts {1, 1, 1, 1} are given with Padding::Valid");
+  }
+}

@@ -1,5 +1,5 @@
-// Learning-rate schedules: ConstantLr and the ShiftViT seed's WarmUpCosine (seed 001) at
-// its key steps, and the seed's errors.
+// Learning-rate schedules: ConstantLr and the ShiftViT example's WarmUpCosine at its key
+// steps, and the example's errors.
 #include <cmath>
 #include <numbers>
 

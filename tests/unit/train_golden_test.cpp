@@ -111,7 +111,7 @@ models::InvolutionNetConfig involution_config(const io::SafeTensors& f) {
 }
 
 template <FloatingPoint T>
-std::shared_ptr<nn::Module<T>> build(const std::string& model, const io::SafeTensors& f, Generator& gen) {
+typename nn::Module<T>::Ptr build(const std::string& model, const io::SafeTensors& f, Generator& gen) {
   if (model == "convmixer") return std::make_shared<models::ConvMixer<T>>(convmixer_config(f), gen);
   if (model == "shiftvit") return std::make_shared<models::ShiftViT<T>>(shiftvit_config(f), gen);
   if (model == "inv") return models::involution_net<T>(involution_config(f), gen);
@@ -205,13 +205,12 @@ void golden_step(const std::string& name) {
   const std::vector<int32_t> lab32(lab64.begin(), lab64.end());
   const Tensor<int32_t> labels = Tensor<int32_t>::from_vector(lab32, {static_cast<int64_t>(lab32.size())});
 
-  const Tensor<T> out = (*model)(x);
+  const Tensor<T> out = model(x);
   const Tensor<T> loss = name == "convmixer" ? cross_entropy_from_probs(out, labels) : cross_entropy(out, labels);
   check(out, f.tensor<double>("golden.output"), where + " output");
   check(loss, f.tensor<double>("golden.loss"), where + " loss");
 
-  std::vector<optim::ParamRef<T>> refs;
-  for (const auto& p : model->named_parameters()) refs.push_back({p.name, p.tensor});
+  const std::vector<optim::ParamRef<T>> refs = optim::parameters_of(*model);
   std::unique_ptr<optim::Optimizer<T>> opt;
   const double lr = meta_double(f, "lr"), adam_eps = 1e-8;
   if (meta(f, "optimizer") == "AdamW") {

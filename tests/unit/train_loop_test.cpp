@@ -12,6 +12,7 @@
 #include "patchnet/models/shiftvit.hpp"
 #include "patchnet/optim/adam.hpp"
 #include "patchnet/train/trainer.hpp"
+#include "support/data_dir.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
 
@@ -19,12 +20,6 @@ using namespace patchnet;
 namespace fs = std::filesystem;
 
 namespace {
-std::vector<optim::ParamRef<float>> refs(const nn::Module<float>& m) {
-  std::vector<optim::ParamRef<float>> out;
-  for (const auto& p : m.named_parameters()) out.push_back({p.name, p.tensor});
-  return out;
-}
-
 // Everything a run leaves in the model: parameters, buffers, counters.
 std::vector<float> state_of(const nn::Module<float>& m) {
   std::vector<float> out;
@@ -51,7 +46,7 @@ Run make_run(Build build) {
   Run r;
   Generator init(3);
   r.model = build(init, r.masks);
-  r.opt = std::make_unique<optim::AdamW<float>>(refs(*r.model), optim::AdamWOptions::keras(1e-2));
+  r.opt = std::make_unique<optim::AdamW<float>>(*r.model, optim::AdamWOptions::keras(1e-2));
   return r;
 }
 
@@ -221,11 +216,8 @@ TEST_CASE("train: a checkpoint from another model or a damaged file is refused b
 }
 
 TEST_CASE("train: a short ConvMixer run on the CIFAR-10 mini set learns") {
-  const fs::path root = fs::path(PATCHNET_DATA_DIR) / "cifar10-mini";
-  if (!fs::exists(root / "cifar-10-batches-bin" / "data_batch_1.bin")) {
-    MESSAGE("skipped: no CIFAR-10 mini set at ", root.string());
-    return;
-  }
+  const fs::path root = test::mini_cifar10_root();
+  if (!test::have_data(root / "cifar-10-batches-bin" / "data_batch_1.bin")) return;
   const data::ImageSet train_set = data::read_cifar10(root.string(), data::Cifar10Split::Train);  // 2,000
   const data::ImageSet test_set = data::read_cifar10(root.string(), data::Cifar10Split::Test);    // 500
   // Batch 16 for 125 steps an epoch: Keras' BatchNorm momentum 0.99 needs several hundred
@@ -239,7 +231,7 @@ TEST_CASE("train: a short ConvMixer run on the CIFAR-10 mini set learns") {
   c.depth = 2;
   c.kernel = 5;
   models::ConvMixer<float> m(c, init);
-  optim::AdamW<float> opt(refs(m), optim::AdamWOptions::keras(1e-4));
+  optim::AdamW<float> opt(m, optim::AdamWOptions::keras(1e-4));
   auto cfg = config("", 5);
   cfg.out_dir.clear();
   cfg.loss = train::LossKind::Probabilities;

@@ -82,8 +82,8 @@ void dropout_case(int64_t n, uint64_t seed, uint64_t base, uint32_t thr, double 
   std::vector<T> ys1(n + 8, T(-7)), ys2(n + 8, T(-7));
   T* y1 = ys1.data() + xoff;
   T* y2 = ys2.data() + xoff;
-  cpu::dropout_apply(x, y1, n, cpu::DropoutParams{seed, base, thr, scale});
-  cuda::dropout_apply(x, y2, n, cuda::DropoutParams{seed, base, thr, scale});
+  cpu::dropout_apply(x, y1, n, math::DropoutParams{seed, base, thr, scale});
+  cuda::dropout_apply(x, y2, n, math::DropoutParams{seed, base, thr, scale});
   ++checks;
   if (std::memcmp(ys1.data(), ys2.data(), ys1.size() * sizeof(T)) != 0) {
     ++fails;

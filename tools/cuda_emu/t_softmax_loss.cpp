@@ -13,17 +13,16 @@ void softmax_case(int64_t outer, int64_t D, int64_t I, bool log, double tol) {
   const int64_t n = outer * D * I;
   auto x = rnd<T>(n, -8, 8), g = rnd<T>(n);
   if (ri(0, 3) == 0) for (auto& v : x) v = T(std::round(double(v)));  // ties of the max
-  cpu::SoftmaxParams cp{outer, D, I, log};
-  cuda::SoftmaxParams gp{outer, D, I, log};
+  const math::SoftmaxParams p{outer, D, I, log};  // one struct for both devices
   auto y1 = poison<T>(n), gx1 = poison<T>(n);
-  cpu::softmax_forward(x.data(), y1.data(), cp);
-  cpu::softmax_backward(y1.data(), g.data(), gx1.data(), cp);
+  cpu::softmax_forward(x.data(), y1.data(), p);
+  cpu::softmax_backward(y1.data(), g.data(), gx1.data(), p);
   std::vector<T> y[2], gx[2];
   for (int o = 0; o < 2; ++o) {
     emu::g_order = o ? 2 : 0;
     y[o] = poison<T>(n); gx[o] = poison<T>(n);
-    cuda::softmax_forward(x.data(), y[o].data(), gp);
-    cuda::softmax_backward(y1.data(), g.data(), gx[o].data(), gp);  // from the CPU's y: isolates backward
+    cuda::softmax_forward(x.data(), y[o].data(), p);
+    cuda::softmax_backward(y1.data(), g.data(), gx[o].data(), p);  // from the CPU's y: isolates backward
   }
   emu::g_order = 0;
   cmp(y[0], y1, "softmax fwd", tol);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU checks of issue 4, run on the device machine in one call (first assemble .device/
+# The GPU checks, run on the device machine in one call (first assemble .device/
 # here with tools/gpu/bundle.sh and carry it):
 #
 #   bash tools/gpu/check.sh [stage ...]      default: build test sanitize bench

@@ -39,7 +39,7 @@ using T = double;
 namespace {
 
 struct Setup {
-  std::shared_ptr<nn::Module<T>> model;
+  typename nn::Module<T>::Ptr model;
   std::unique_ptr<optim::Optimizer<T>> opt;
   data::ImageSet train;
   data::AugmentOptions augment;
@@ -62,7 +62,7 @@ Setup setup(const Cli& cli, Generator& init) {
     c.softmax_head = false;  // as the program: the logits, trained with cross_entropy
     s.model = std::make_shared<models::ConvMixer<T>>(c, init);
     const double wd = cli.get<double>("--weight-decay");
-    s.opt = std::make_unique<optim::AdamW<T>>(param_refs(*s.model), optim::AdamWOptions::keras(wd));
+    s.opt = std::make_unique<optim::AdamW<T>>(*s.model, optim::AdamWOptions::keras(wd));
     s.train = data::split_convmixer(all).train;  // validation = the first 10%
     s.augment.hflip = true;                      // raw pixels; the model rescales
     s.meta.insert({{"width", std::to_string(c.width)},
@@ -75,7 +75,7 @@ Setup setup(const Cli& cli, Generator& init) {
     models::InvolutionNetConfig c;
     s.model = model == "inv" ? std::shared_ptr<nn::Module<T>>(models::involution_net<T>(c, init))
                              : std::shared_ptr<nn::Module<T>>(models::conv_net<T>(c, init));
-    s.opt = std::make_unique<optim::Adam<T>>(param_refs(*s.model), optim::AdamOptions::keras());
+    s.opt = std::make_unique<optim::Adam<T>>(*s.model, optim::AdamOptions::keras());
     s.train = std::move(all);  // the seed validates on the test set
     s.augment.rescale = true;
     s.meta.insert({{"optimizer", "Adam-keras"}, {"weight_decay", "0"}});
@@ -140,7 +140,7 @@ int run(int argc, char** argv) {
     const data::Batch<T> b = data::make_batch<T>(s.train, lo, order, static_cast<uint64_t>(epoch), k);
     std::copy(b.images.data(), b.images.data() + b.images.numel(), images.data() + k * b.images.numel());
     for (int64_t i = 0; i < b.labels.numel(); ++i) labels.push_back(b.labels.data()[i]);
-    const Tensor<T> loss = cross_entropy((*s.model)(b.images), b.labels);
+    const Tensor<T> loss = cross_entropy(s.model(b.images), b.labels);
     s.opt->zero_grad();
     loss.backward();
     s.opt->step(cli.get<double>("--lr"));

@@ -160,6 +160,9 @@ class Tensor {
   Tensor& fill_(T value);
   Tensor& zero_() { return fill_(T(0)); }
   Tensor& copy_(const Tensor& src);  // same shape; src may be on another device
+  // Moves the values to `device` in place: every handle of this tensor (a layer's, an
+  // optimizer's) sees them there. Packs a view; drops the gradient. Leaves only.
+  Tensor& move_to_(Device device);
 
   // ---- autograd ---------------------------------------------------------------------
   bool requires_grad() const { return checked().requires_grad || checked().grad_fn != nullptr; }

@@ -65,12 +65,7 @@ void relu_backward(const T* y, const T* gy, T* gx, int64_t n) {
 
 // ---- softmax / log_softmax --------------------------------------------------------------
 
-struct SoftmaxParams {
-  int64_t outer = 1;  // product of the dimensions before the axis
-  int64_t dim = 1;    // length of the axis
-  int64_t inner = 1;  // product of the dimensions after it (1: the last axis)
-  bool log = false;   // log_softmax
-};
+using math::SoftmaxParams;
 
 inline constexpr int64_t kSoftmaxBlock = 256;
 

@@ -19,12 +19,7 @@
 
 namespace patchnet::cpu {
 
-struct DropoutParams {
-  uint64_t seed = 0;
-  uint64_t base = 0;        // first Philox block of this draw
-  uint32_t threshold = 0;   // keep when the word is below it (math::keep_threshold)
-  double scale = 1.0;       // 1 / keep probability
-};
+using math::DropoutParams;
 
 namespace detail {
 inline constexpr int kPhiloxLanes = 16;

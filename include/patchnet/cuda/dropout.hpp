@@ -7,15 +7,11 @@
 #include <cstdint>
 
 #include "patchnet/cuda/runtime.hpp"
+#include "patchnet/math/dropout.hpp"
 
 namespace patchnet::cuda {
 
-struct DropoutParams {
-  uint64_t seed = 0;
-  uint64_t base = 0;       // first Philox block of the draw
-  uint32_t threshold = 0;  // math::keep_threshold(keep)
-  double scale = 1.0;      // 1 / keep, rounded to T as the CPU does
-};
+using math::DropoutParams;
 
 // y[i] = x[i] * (kept(i) ? scale : 0); the same map is dropout's backward (gy -> gx).
 template <class T>

@@ -1,18 +1,16 @@
 // CUDA launchers of softmax and log_softmax over one axis (cuda/softmax.cu), float and
 // double. The input is viewed as packed [outer, dim, inner] (dim = the axis), as in
-// cpu::SoftmaxParams. Launchers write their output.
+// math::SoftmaxParams (shared with the CPU loop). Launchers write their output.
 #pragma once
 
 #include <cstdint>
 
 #include "patchnet/cuda/runtime.hpp"
+#include "patchnet/math/activation.hpp"
 
 namespace patchnet::cuda {
 
-struct SoftmaxParams {
-  int64_t outer = 1, dim = 1, inner = 1;
-  bool log = false;  // log_softmax
-};
+using math::SoftmaxParams;
 
 // y = softmax(x) or log_softmax(x) along dim.
 template <class T>

@@ -42,8 +42,8 @@ namespace patchnet::data {
 struct LoaderOptions {
   int64_t batch_size = 128;
   bool shuffle = true;
-  // 0: a uniform permutation. N > 0: tf.data's Dataset.shuffle(N), as the Keras seeds use
-  // (ConvMixer 1,280, the involution seed 256): a buffer of the next N images in file order,
+  // 0: a uniform permutation. N > 0: tf.data's Dataset.shuffle(N), as the Keras examples use
+  // (ConvMixer 1,280, the involution example 256): a buffer of the next N images in file order,
   // each output drawn uniformly from it, so an image moves only about N places early.
   int64_t shuffle_buffer = 0;
   bool training = true;  // augmentation on (random crop / flip); off = evaluation path

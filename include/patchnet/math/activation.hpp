@@ -27,6 +27,15 @@
 
 namespace patchnet::math {
 
+// softmax / log_softmax over one axis of a packed tensor viewed as [outer, dim, inner],
+// as the CPU loop and the CUDA kernel both take it.
+struct SoftmaxParams {
+  int64_t outer = 1;  // product of the dimensions before the axis
+  int64_t dim = 1;    // length of the axis
+  int64_t inner = 1;  // product of the dimensions after it (1: the last axis)
+  bool log = false;   // log_softmax
+};
+
 inline constexpr double kSqrtHalf = 0.70710678118654752440;     // 1 / sqrt(2)
 inline constexpr double kInvSqrt2Pi = 0.39894228040143267794;   // 1 / sqrt(2 pi)
 inline constexpr double kSqrt2OverPi = 0.79788456080286535588;  // sqrt(2 / pi)

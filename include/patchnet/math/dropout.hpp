@@ -11,6 +11,14 @@
 
 namespace patchnet::math {
 
+// One dropout draw, as the CPU loop and the CUDA kernel both take it.
+struct DropoutParams {
+  uint64_t seed = 0;
+  uint64_t base = 0;       // first Philox block of this draw
+  uint32_t threshold = 0;  // keep when the word is below it (keep_threshold)
+  double scale = 1.0;      // 1 / keep probability (rounded to T by the kernels)
+};
+
 // The multiplier of a value whose Philox word is `word`: scale (= 1 / keep) when kept,
 // else 0. A multiply rather than a select, so a NaN input stays visible.
 template <class T>

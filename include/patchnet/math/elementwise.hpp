@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 #include "patchnet/core/config.hpp"
 
@@ -83,13 +85,16 @@ inline void visit_unary(UnaryOp op, F&& f) {
   }
 }
 
+// One name per enum entry: the static_asserts fail when an op is added without its name.
 inline const char* name(BinaryOp op) {
   constexpr const char* names[] = {"add", "sub", "mul", "div"};
+  static_assert(std::size(names) == static_cast<size_t>(BinaryOp::Div) + 1, "a BinaryOp has no name");
   return names[static_cast<int>(op)];
 }
 inline const char* name(UnaryOp op) {
   constexpr const char* names[] = {"neg", "exp", "log", "sqrt", "square", "tanh", "sigmoid",
                                    "add_scalar", "mul_scalar", "rsub_scalar", "rdiv_scalar", "pow_scalar"};
+  static_assert(std::size(names) == static_cast<size_t>(UnaryOp::PowScalar) + 1, "a UnaryOp has no name");
   return names[static_cast<int>(op)];
 }
 

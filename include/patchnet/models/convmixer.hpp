@@ -1,5 +1,5 @@
-// ConvMixer (Trockman & Kolter, "Patches Are All You Need?"), as the ConvMixer seeds
-// (004, 000) build it in Keras, with the module names of timm's ConvMixer so a
+// ConvMixer (Trockman & Kolter, "Patches Are All You Need?"), as the Keras ConvMixer
+// example (both versions) builds it, with the module names of timm's ConvMixer so a
 // checkpoint loads into timm as it is:
 //
 //   rescale   Rescaling(1/255)                       (the seed's first layer; no state)
@@ -80,9 +80,9 @@ class ConvMixer : public nn::Module<T> {
   }
 
   Tensor<T> forward(const Tensor<T>& x) override {
-    Tensor<T> y = rescale_ ? (*rescale_)(x) : x;
-    y = (*head_)((*pooling_)((*blocks_)((*stem_)(y))));
-    return softmax_ ? (*softmax_)(y) : y;
+    Tensor<T> y = rescale_ ? rescale_(x) : x;
+    y = head_(pooling_(blocks_(stem_(y))));
+    return softmax_ ? softmax_(y) : y;
   }
   std::string type_name() const override { return "ConvMixer"; }
   const ConvMixerConfig& config() const { return c_; }
@@ -103,7 +103,7 @@ class ConvMixer : public nn::Module<T> {
  private:
   ConvMixerConfig c_;
   typename nn::Module<T>::Ptr rescale_, pooling_, head_, softmax_;
-  std::shared_ptr<nn::Sequential<T>> stem_, blocks_;
+  nn::Handle<nn::Sequential<T>> stem_, blocks_;
 };
 
 }  // namespace patchnet::models

@@ -1,4 +1,4 @@
-// The two classifiers of the involution seed (003), layer for layer, named as the seed's
+// The two classifiers of the Keras involution example, layer for layer, named as its
 // Keras layers:
 //
 //   involution network ("inv"):  inv_1 -> relu_1 -> pool_1 -> inv_2 -> relu_2 -> pool_2 ->
@@ -36,7 +36,7 @@ struct InvolutionNetConfig {
 
 // The involution network; inv_1..inv_3 are children 0, 3 and 6.
 template <FloatingPoint T>
-std::shared_ptr<nn::Sequential<T>> involution_net(const InvolutionNetConfig& c, Generator& gen) {
+nn::Handle<nn::Sequential<T>> involution_net(const InvolutionNetConfig& c, Generator& gen) {
   using namespace nn;
   auto m = std::make_shared<Sequential<T>>();
   int64_t size = c.image_size;
@@ -62,7 +62,7 @@ std::shared_ptr<nn::Sequential<T>> involution_net(const InvolutionNetConfig& c, 
 
 // The convolution baseline of the same seed.
 template <FloatingPoint T>
-std::shared_ptr<nn::Sequential<T>> conv_net(const InvolutionNetConfig& c, Generator& gen) {
+nn::Handle<nn::Sequential<T>> conv_net(const InvolutionNetConfig& c, Generator& gen) {
   using namespace nn;
   auto m = std::make_shared<Sequential<T>>();
   const auto& widths = c.widths;

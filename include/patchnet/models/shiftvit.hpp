@@ -1,5 +1,5 @@
 // ShiftViT (Wang et al. 2022, "When Shift Operation Meets Vision Transformer"), as the
-// ShiftViT seed (001) builds it in Keras. Module names follow the seed's layers:
+// Keras ShiftViT example builds it. Module names follow the example's layers:
 //
 //   patch_projection          PatchEmbed(3 -> dim, kernel = stride = patch, "same", bias)
 //   stages.i                  StackedShiftBlocks: shift_blocks.j (ShiftViTBlock), then
@@ -67,8 +67,8 @@ class ShiftViTBlock : public nn::Module<T> {
     drop_path_ = this->register_module("drop_path", std::make_shared<DropPath<T>>(drop_path_rate, masks));
   }
   Tensor<T> forward(const Tensor<T>& x) override {
-    const Tensor<T> s = (*shift_)(x);
-    return add(s, (*drop_path_)((*mlp_)((*norm_)(s))));
+    const Tensor<T> s = shift_(x);
+    return add(s, drop_path_(mlp_(norm_(s))));
   }
   std::string type_name() const override { return "ShiftViTBlock"; }
 
@@ -87,7 +87,7 @@ class PatchMerging : public nn::Module<T> {
                                                               .padding = Padding::Same, .bias = false, .init = c.init},
                                                  gen));
   }
-  Tensor<T> forward(const Tensor<T>& x) override { return (*reduction_)((*norm_)(x)); }
+  Tensor<T> forward(const Tensor<T>& x) override { return reduction_(norm_(x)); }
   std::string type_name() const override { return "PatchMerging"; }
 
  private:
@@ -108,8 +108,8 @@ class StackedShiftBlocks : public nn::Module<T> {
     if (merge) merge_ = this->register_module("patch_merge", std::make_shared<PatchMerging<T>>(C, c, gen));
   }
   Tensor<T> forward(const Tensor<T>& x) override {
-    Tensor<T> y = (*blocks_)(x);
-    return merge_ ? (*merge_)(y) : y;
+    Tensor<T> y = blocks_(x);
+    return merge_ ? merge_(y) : y;
   }
   std::string type_name() const override { return "StackedShiftBlocks"; }
 
@@ -145,7 +145,7 @@ class ShiftViT : public nn::Module<T> {
         "classifier", std::make_shared<Linear<T>>(LinearConfig{.in = C, .out = c.num_classes, .init = c.init}, gen));
   }
   Tensor<T> forward(const Tensor<T>& x) override {
-    return (*classifier_)((*pooling_)((*stages_)((*proj_)(x))));
+    return classifier_(pooling_(stages_(proj_(x))));
   }
   std::string type_name() const override { return "ShiftViT"; }
   const ShiftViTConfig& config() const { return c_; }

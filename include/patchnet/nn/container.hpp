@@ -21,12 +21,12 @@ class Sequential : public Module<T> {
   }
   // Appends a layer named by its position.
   template <class M>
-  std::shared_ptr<M> push_back(std::shared_ptr<M> m) {
+  Handle<M> push_back(std::shared_ptr<M> m) {
     return this->register_module(std::to_string(this->children().size()), std::move(m));
   }
   // Appends a layer with its own name (Keras-style "inv_1", "dense_1").
   template <class M>
-  std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> m) {
+  Handle<M> add(const std::string& name, std::shared_ptr<M> m) {
     return this->register_module(name, std::move(m));
   }
   size_t size() const { return this->children().size(); }
@@ -34,7 +34,7 @@ class Sequential : public Module<T> {
 
   Tensor<T> forward(const Tensor<T>& x) override {
     Tensor<T> y = x;
-    for (const auto& [name, layer] : this->children()) y = (*layer)(y);
+    for (const auto& [name, layer] : this->children()) y = layer(y);
     return y;
   }
   std::string type_name() const override { return "Sequential"; }
@@ -44,7 +44,7 @@ template <FloatingPoint T>
 class Residual : public Module<T> {
  public:
   explicit Residual(typename Module<T>::Ptr fn) : fn_(this->register_module("fn", std::move(fn))) {}
-  Tensor<T> forward(const Tensor<T>& x) override { return add((*fn_)(x), x); }
+  Tensor<T> forward(const Tensor<T>& x) override { return add(fn_(x), x); }
   std::string type_name() const override { return "Residual"; }
 
  private:

@@ -1,4 +1,4 @@
-// Involution layer, as the involution seed (003) builds it: a kernel generator
+// Involution layer, as the Keras involution example builds it: a kernel generator
 //   kernel_gen = Sequential(1x1 conv C -> C/r, BatchNorm, ReLU, 1x1 conv C/r -> K*K*G)
 // applied to x (average-pooled by the stride when stride > 1), then the fused
 // multiply-reduce of ops/involution.hpp over K x K "same" windows. State names follow the
@@ -52,7 +52,7 @@ class Involution : public Module<T> {
              c_.channels, " channels");
     const Tensor<T> src =
         c_.stride > 1 ? avg_pool2d(x, {.pool = c_.stride, .stride = c_.stride, .padding = Padding::Same}) : x;
-    Tensor<T> kernel = (*kernel_gen_)(src);
+    Tensor<T> kernel = kernel_gen_(src);
     last_kernel_ = kernel.detach();
     return involution(x, kernel, c_.kernel, c_.stride, c_.groups);
   }
@@ -65,7 +65,7 @@ class Involution : public Module<T> {
 
  private:
   InvolutionConfig c_;
-  std::shared_ptr<Sequential<T>> kernel_gen_;
+  Handle<Sequential<T>> kernel_gen_;
   Tensor<T> last_kernel_;
 };
 

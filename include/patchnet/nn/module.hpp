@@ -6,7 +6,7 @@
 // of the same architecture ("blocks.3.0.fn.0.weight").
 //
 // Each parameter says how its patchnet layout maps to PyTorch's (TorchLayout), so a
-// checkpoint stores PyTorch layouts whatever layout patchnet computes in (io/checkpoint.hpp).
+// checkpoint stores PyTorch layouts whatever layout patchnet computes in (train/checkpoint.hpp).
 //
 // Calling a module goes through operator(), which also feeds the summary recorder
 // (nn/summary.hpp); forward() is what a layer implements.
@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -62,10 +63,36 @@ CallObserver<T>*& call_observer() {
 }
 }  // namespace detail
 
+// A shared handle to a layer, called like the layer: `conv(x)` and `conv->weight`, with no
+// `(*conv)(x)` (libtorch's ModuleHolder). register_module returns one; nn::make builds one:
+//   nn::Handle<nn::Linear<float>> fc = register_module("fc", nn::make<nn::Linear<float>>(cfg, gen));
+// It is a std::shared_ptr<M>, so it goes wherever one does.
+template <class M>
+class Handle : public std::shared_ptr<M> {
+ public:
+  Handle() = default;
+  Handle(std::nullptr_t) {}                                          // NOLINT(google-explicit-constructor)
+  template <class U>
+    requires std::is_convertible_v<U*, M*>
+  Handle(std::shared_ptr<U> p) : std::shared_ptr<M>(std::move(p)) {}  // NOLINT(google-explicit-constructor)
+
+  template <class... A>
+  decltype(auto) operator()(A&&... args) const {
+    PN_CHECK(this->get() != nullptr, "nn::Handle: the layer handle is empty (was it registered?)");
+    return (*this->get())(std::forward<A>(args)...);
+  }
+};
+
+// std::make_shared for layers, as a Handle.
+template <class M, class... A>
+Handle<M> make(A&&... args) {
+  return Handle<M>(std::make_shared<M>(std::forward<A>(args)...));
+}
+
 template <FloatingPoint T>
 class Module {
  public:
-  using Ptr = std::shared_ptr<Module<T>>;
+  using Ptr = Handle<Module<T>>;  // a std::shared_ptr that calls as the module
 
   Module() = default;
   Module(const Module&) = delete;
@@ -128,18 +155,10 @@ class Module {
 
   // Moves every parameter and buffer to `device` in place: the layers' handles see the
   // moved tensors (their TensorImpl stays, its storage changes). Gradients are dropped.
+  // An optimizer built before the move follows at its next step (optim/optimizer.hpp).
   void to(Device device) {
-    auto move = [&](const Tensor<T>& t) {
-      if (t.device() == device) return;
-      const Tensor<T> moved = t.detach().contiguous().to(device);
-      TensorImpl<T>& impl = *t.impl();
-      impl.storage = moved.storage();
-      impl.strides = moved.strides();
-      impl.offset = moved.offset();
-      impl.grad = nullptr;
-    };
-    for (const auto& p : named_parameters()) move(p.tensor);
-    for (const auto& b : named_buffers()) move(b.tensor);
+    for (auto& p : named_parameters()) p.tensor.move_to_(device);
+    for (auto& b : named_buffers()) b.tensor.move_to_(device);
   }
 
   // Drops every parameter's gradient (the next backward writes fresh ones).
@@ -179,7 +198,7 @@ class Module {
     counters_.push_back({name, value});
   }
   template <class M>
-  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+  Handle<M> register_module(const std::string& name, std::shared_ptr<M> m) {
     check_new_name(name);
     PN_CHECK(m != nullptr, type_name(), ": child module '", name, "' is null");
     children_.emplace_back(name, m);

@@ -70,8 +70,8 @@ Tensor<T> relu(const Tensor<T>& x) {
 }
 
 namespace detail {
-inline cpu::SoftmaxParams softmax_params(const Shape& shape, int axis, bool log) {
-  cpu::SoftmaxParams p;
+inline math::SoftmaxParams softmax_params(const Shape& shape, int axis, bool log) {
+  math::SoftmaxParams p;
   p.dim = shape[axis];
   for (int i = 0; i < axis; ++i) p.outer *= shape[i];
   for (int i = axis + 1; i < shape.rank(); ++i) p.inner *= shape[i];
@@ -79,25 +79,21 @@ inline cpu::SoftmaxParams softmax_params(const Shape& shape, int axis, bool log)
   return p;
 }
 
-inline cuda::SoftmaxParams cuda_softmax_params(const cpu::SoftmaxParams& p) {
-  return cuda::SoftmaxParams{p.outer, p.dim, p.inner, p.log};
-}
-
 template <FloatingPoint T>
 Tensor<T> softmax_op(const char* name, const Tensor<T>& x, int64_t axis, bool log) {
   PN_CHECK(x.defined(), name, ": input is undefined");
   PN_CHECK(x.dim() >= 1, name, ": input ", x.shape(), " has no axis to normalise over");
   const int a = normalize_axis(axis, x.dim(), name);
-  const cpu::SoftmaxParams p = softmax_params(x.shape(), a, log);
+  const math::SoftmaxParams p = softmax_params(x.shape(), a, log);
   const Tensor<T> xc = x.detach().contiguous();
   Tensor<T> y = Tensor<T>::empty(x.shape(), x.device());
   if (x.is_cpu()) cpu::softmax_forward(xc.data(), y.data(), p);
-  else PN_CUDA(name, cuda::softmax_forward(xc.data(), y.data(), cuda_softmax_params(p)));
+  else PN_CUDA(name, cuda::softmax_forward(xc.data(), y.data(), p));
   autograd::record<T>(name, {x}, {y}, [yd = y.detach(), p, name](const auto& g, const auto&) {
     const Tensor<T> gc = g[0].contiguous();
     Tensor<T> gx = Tensor<T>::empty(yd.shape(), yd.device());
     if (yd.is_cpu()) cpu::softmax_backward(yd.data(), gc.data(), gx.data(), p);
-    else PN_CUDA(name, cuda::softmax_backward(yd.data(), gc.data(), gx.data(), cuda_softmax_params(p)));
+    else PN_CUDA(name, cuda::softmax_backward(yd.data(), gc.data(), gx.data(), p));
     return std::vector<Tensor<T>>{gx};
   });
   return y;

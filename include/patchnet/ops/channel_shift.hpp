@@ -1,5 +1,5 @@
 // Channel shift: ShiftViT's parameter-free replacement of attention (Wang et al. 2022,
-// "When Shift Operation Meets Vision Transformer"; seed 001).
+// "When Shift Operation Meets Vision Transformer"; the Keras ShiftViT example).
 //
 // x is NHWC [N, H, W, C]. Four groups of g channels move s pixels, vacated pixels are 0,
 // pixels pushed past the border are dropped, and channels [4g, C) pass unchanged:

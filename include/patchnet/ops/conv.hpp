@@ -10,9 +10,9 @@
 // xpad is x zero-padded (pad.top rows above, pad.left columns to the left, ...). Bias is
 // [Cout] or undefined. Padding (ops/geometry.hpp): "valid" none; "same" TensorFlow's
 // (out = ceil(in/S), the odd pixel of padding at the bottom / right); or explicit. The
-// seeds use: ConvMixer (004) Conv2D(k = s = patch) "valid", DepthwiseConv2D(5, "same"),
-// Conv2D(1); ShiftViT (001) a patch projection k = s = 4 and patch merging k = s = 2, both
-// "same"; the involution seed's (003) baseline Conv2D(3x3, "same"). No dilation.
+// Keras examples use: ConvMixer Conv2D(k = s = patch) "valid", DepthwiseConv2D(5, "same"),
+// Conv2D(1); ShiftViT a patch projection k = s = 4 and patch merging k = s = 2, both
+// "same"; the involution example's baseline Conv2D(3x3, "same"). No dilation.
 //
 // conv2d picks one of four paths (detail::conv2d_plan), all with the same result:
 //   pointwise  1x1, stride 1, no padding, one group: one GEMM [N*H*W, Cin] x [Cin, Cout]

@@ -119,6 +119,19 @@ Tensor<T> Tensor<T>::clone() const {
 }
 
 template <class T>
+Tensor<T>& Tensor<T>::move_to_(Device target) {
+  PN_CHECK(is_leaf(), "move_to_: only leaf tensors move in place; this one was made by an op");
+  if (device() == target) return *this;
+  const Tensor<T> moved = detach().contiguous().to(target);
+  TensorImpl<T>& impl = *impl_;
+  impl.storage = moved.storage();
+  impl.strides = moved.strides();
+  impl.offset = moved.offset();
+  impl.grad = nullptr;
+  return *this;
+}
+
+template <class T>
 Tensor<T> Tensor<T>::to(Device target) const {
   if (device() == target) return *this;
   Tensor<T> out = Tensor<T>::empty(shape(), target);

@@ -1,6 +1,5 @@
-// Helpers every op uses to check its inputs' devices and to report a device without a
-// kernel. The device rule: all tensors of one op live on one device; nothing moves
-// implicitly.
+// Helpers every op uses to check its inputs' devices and ranks. The device rule: all
+// tensors of one op live on one device; nothing moves implicitly.
 #pragma once
 
 #include <initializer_list>
@@ -24,11 +23,6 @@ Device common_device(const char* op, std::initializer_list<const Tensor<T>*> ten
   }
   PN_CHECK(first != nullptr, op, ": no defined input tensor");
   return first->device();
-}
-
-// The error for an op that has no CUDA kernel in this version.
-[[noreturn]] inline void no_cuda_kernel(const char* op) {
-  fail(op, ": no CUDA kernel for this op in this version; run it on the CPU (tensor.to(Device::cpu()))");
 }
 
 // Throws naming the op unless the tensor has the expected rank.

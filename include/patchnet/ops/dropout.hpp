@@ -44,11 +44,11 @@ inline void check_drop_probability(const char* op, double p) {
 
 namespace detail {
 template <class T>
-void dropout_run(const T* x, T* y, int64_t n, const cpu::DropoutParams& dp, Device device) {
+void dropout_run(const T* x, T* y, int64_t n, const math::DropoutParams& dp, Device device) {
   if (device.is_cpu()) {
     cpu::dropout_apply(x, y, n, dp);
   } else {
-    PN_CUDA("dropout", cuda::dropout_apply(x, y, n, cuda::DropoutParams{dp.seed, dp.base, dp.threshold, dp.scale}));
+    PN_CUDA("dropout", cuda::dropout_apply(x, y, n, dp));
   }
 }
 template <class T>
@@ -64,7 +64,7 @@ Tensor<T> dropout(const Tensor<T>& x, double p, bool training, Generator& gen) {
   detail::check_drop_probability("dropout", p);
   if (!training || p == 0.0) return x;
   const int64_t n = x.numel();
-  cpu::DropoutParams dp;
+  math::DropoutParams dp;
   dp.seed = gen.seed();
   dp.base = gen.reserve(math::philox_blocks(static_cast<uint64_t>(n)));
   dp.threshold = math::keep_threshold(1.0 - p);

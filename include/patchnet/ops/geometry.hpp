@@ -3,7 +3,13 @@
 //
 // "same" follows TensorFlow: out = ceil(in / S), total padding max((out-1)*S + K - in, 0),
 // split with the odd pixel at the bottom / right. "valid" pads nothing:
-// out = (in - K) / S + 1, which needs K <= in.
+// out = (in - K) / S + 1, which needs K <= in. Explicit takes the amounts of a Pad2d.
+//
+// PyTorch's nn.Conv2d(padding=p) is symmetric: Padding::Explicit with Pad2d::all(p). It
+// equals "same" only for an odd kernel at stride 1; at stride 2, say, a 3x3 "same"
+// convolution of a 32x32 image pads 0 above and 1 below while PyTorch's padding=1 pads 1 and
+// 1: the same output size, windows shifted by a pixel. A model meant to compute the same in
+// PyTorch uses Explicit.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +32,17 @@ enum class Padding { Valid, Same, Explicit };
 
 struct Pad2d {
   int64_t top = 0, bottom = 0, left = 0, right = 0;
+
+  // PyTorch's padding=p: p on every side.
+  static constexpr Pad2d all(int64_t p) { return {p, p, p, p}; }
+  // PyTorch's padding=(ph, pw): ph above and below, pw left and right.
+  static constexpr Pad2d symmetric(int64_t ph, int64_t pw) { return {ph, ph, pw, pw}; }
+  constexpr bool any() const { return top != 0 || bottom != 0 || left != 0 || right != 0; }
 };
+
+inline const char* padding_name(Padding p) {
+  return p == Padding::Valid ? "Padding::Valid" : p == Padding::Same ? "Padding::Same" : "Padding::Explicit";
+}
 
 // Geometry of a K x K window with stride S over an NHWC input.
 struct Window2d {
@@ -50,6 +66,9 @@ inline Window2d window2d(const char* op, const Shape& x, Hw kernel, Hw stride, P
   PN_CHECK(x.rank() == 4, op, ": input ", x, " must be NHWC (rank 4)");
   PN_CHECK(kernel.h > 0 && kernel.w > 0, op, ": kernel size ", kernel.h, "x", kernel.w, " must be positive");
   PN_CHECK(stride.h > 0 && stride.w > 0, op, ": stride ", stride.h, "x", stride.w, " must be positive");
+  PN_CHECK(padding == Padding::Explicit || !explicit_pad.any(), op, ": pad amounts {", explicit_pad.top, ", ",
+           explicit_pad.bottom, ", ", explicit_pad.left, ", ", explicit_pad.right, "} are given with ",
+           padding_name(padding), ", which ignores them; use Padding::Explicit");
   Window2d g;
   g.N = x[0];
   g.H = x[1];

@@ -1,6 +1,6 @@
 // Involution (Li et al. 2021, "Involution: Inverting the Inherence of Convolution for
-// Visual Recognition"; seed 003): a K x K window whose weights are generated per output
-// pixel from the input itself, shared across the channels of a group.
+// Visual Recognition"; the Keras involution example): a K x K window whose weights are
+// generated per output pixel from the input itself, shared across the channels of a group.
 //
 // involution(x, kernel, K, S, G), all NHWC: x [N, H, W, C], kernel [N, OH, OW, K*K*G],
 // out [N, OH, OW, C], with TensorFlow "same" padding (OH = ceil(H / S), odd pixel at the

@@ -21,8 +21,9 @@
 //   the first line. This eps is the paper's "epsilon hat": it sits outside the bias
 //   correction of v, so it equals PyTorch's eps times sqrt(1 - b2^t).
 //
-//   tfa.optimizers.AdamW (DecoupledWeightDecayExtension over tf.keras Adam; ConvMixer seed
-//   004, ShiftViT seed 001): `var.assign_sub(wd * var)` runs before the Adam update:
+//   tfa.optimizers.AdamW (DecoupledWeightDecayExtension over tf.keras Adam; the ConvMixer
+//   example's TF2 version, the ShiftViT example): `var.assign_sub(wd * var)` runs before
+//   the Adam update:
 //     p  = p - wd * p                                   (wd NOT multiplied by lr)
 //     then tf.keras Adam as above                                             eps 1e-7
 //   so wd must be scheduled by hand if lr is (TFA's documentation says so).
@@ -34,8 +35,9 @@
 // convention (equal to Keras' m += (g - m) * (1 - b1) up to rounding).
 //
 // State: "<param>.exp_avg" (m) and "<param>.exp_avg_sq" (v), zeros from construction, in T
-// on the parameter's device. CUDA parameters: one update kernel per parameter (cuda/optim.cu), the
-// same per-element code; the coefficients go by value, so a step copies nothing to the GPU.
+// on the parameter's device (and moved with it: optim/optimizer.hpp). CUDA parameters: one
+// update kernel per parameter (cuda/optim.cu), the same per-element code; the coefficients
+// go by value, so a step copies nothing to the GPU.
 #pragma once
 
 #include <cmath>
@@ -53,7 +55,7 @@ namespace patchnet::optim {
 // Whether the decoupled weight decay is multiplied by the learning rate.
 enum class DecayConvention {
   ScaledByLr,  // p -= lr * wd * p: torch.optim.AdamW, Keras 3 keras.optimizers.AdamW
-  Unscaled,    // p -= wd * p: tfa.optimizers.AdamW (seeds 001 and 004)
+  Unscaled,    // p -= wd * p: tfa.optimizers.AdamW (the ShiftViT and TF2 ConvMixer examples)
 };
 
 // Where epsilon enters the Adam denominator.
@@ -87,7 +89,7 @@ struct AdamOptions {
 
   // torch.optim.Adam defaults.
   static AdamOptions pytorch() { return {0.9, 0.999, 1e-8, EpsilonConvention::PyTorch}; }
-  // Keras "adam" (keras.optimizers.Adam / tf.keras Adam defaults; the involution seed 003).
+  // Keras "adam" (keras.optimizers.Adam / tf.keras Adam defaults; the involution example).
   static AdamOptions keras() { return {0.9, 0.999, 1e-7, EpsilonConvention::Keras}; }
 };
 
@@ -117,6 +119,8 @@ class AdamBase : public Optimizer<T> {
       const Tensor<T> g = Optimizer<T>::packed_grad(op, p);
       if (!g.defined()) continue;
       c.decay = p.decay ? decay : T(0);
+      Optimizer<T>::follow(exp_avg_[i], p);
+      Optimizer<T>::follow(exp_avg_sq_[i], p);
       if (p.tensor.is_cpu())
         cpu::adam_update(p.tensor.data(), exp_avg_[i].data(), exp_avg_sq_[i].data(), g.data(), p.tensor.numel(), c);
       else
@@ -176,7 +180,7 @@ class AdamW : public detail::AdamBase<T> {
  public:
   explicit AdamW(std::vector<ParamRef<T>> params, const AdamWOptions& o = {})
       : detail::AdamBase<T>(std::move(params), "AdamW", o.beta1, o.beta2, o.eps, o.weight_decay, o.decay,
-                            o.epsilon) {}
+                            o.epsilon) {}  explicit AdamW(const nn::Module<T>& model, const AdamWOptions& o = {}) : AdamW(parameters_of(model), o) {}
 };
 
 // Adam without weight decay (presets AdamOptions::pytorch(), AdamOptions::keras()).
@@ -185,7 +189,7 @@ class Adam : public detail::AdamBase<T> {
  public:
   explicit Adam(std::vector<ParamRef<T>> params, const AdamOptions& o = {})
       : detail::AdamBase<T>(std::move(params), "Adam", o.beta1, o.beta2, o.eps, 0.0, DecayConvention::ScaledByLr,
-                            o.epsilon) {}
+                            o.epsilon) {}  explicit Adam(const nn::Module<T>& model, const AdamOptions& o = {}) : Adam(parameters_of(model), o) {}
 };
 
 }  // namespace patchnet::optim

@@ -12,6 +12,9 @@
 //   the live state, which exists (zeros) from construction, so a checkpoint loader can
 //   copy_ into them; with steps() restored through set_steps, the next step continues
 //   exactly where the saved run stopped.
+// - State lives on its parameter's device. An optimizer built before `model.to(device)`
+//   (which moves the parameters in place) moves its state there, values kept, at the next
+//   step(); a gradient on another device than its parameter is an Error.
 #pragma once
 
 #include <cmath>
@@ -23,6 +26,7 @@
 
 #include "patchnet/autograd/grad_mode.hpp"
 #include "patchnet/core/tensor.hpp"
+#include "patchnet/nn/module.hpp"
 
 namespace patchnet::optim {
 
@@ -32,6 +36,16 @@ struct ParamRef {
   Tensor<T> tensor;
   bool decay = true;  // false: no weight decay for this parameter
 };
+
+// Every parameter of a model under its state-dict name, all with weight decay (as Keras and
+// torch.optim.AdamW apply it). Each optimizer also takes the model itself:
+// `optim::AdamW<float> opt(model, optim::AdamWOptions::keras(1e-4))`.
+template <FloatingPoint T>
+std::vector<ParamRef<T>> parameters_of(const nn::Module<T>& model) {
+  std::vector<ParamRef<T>> out;
+  for (const auto& p : model.named_parameters()) out.push_back({p.name, p.tensor});
+  return out;
+}
 
 template <FloatingPoint T>
 class Optimizer {
@@ -85,6 +99,11 @@ class Optimizer {
   // Throws unless lr is a finite number >= 0.
   static void check_lr(const char* op, double lr) {
     PN_CHECK(std::isfinite(lr) && lr >= 0, op, ": learning rate ", lr, " must be finite and >= 0");
+  }
+
+  // Moves a state tensor to its parameter's device if the parameter has moved since.
+  static void follow(Tensor<T>& state, const ParamRef<T>& p) {
+    if (state.device() != p.tensor.device()) state.move_to_(p.tensor.device());
   }
 
   // The parameter's gradient, packed, or an undefined tensor when it has none. Throws if

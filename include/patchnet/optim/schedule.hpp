@@ -7,7 +7,7 @@
 //
 //   for (...) { ...backward...; opt.step(schedule(opt.steps())); opt.zero_grad(); }
 //
-// WarmupCosine is the ShiftViT seed's (001) WarmUpCosine:
+// WarmupCosine is the ShiftViT example's WarmUpCosine:
 //   cos_annealed = cos(pi * (step - warmup) / (total - warmup))
 //   lr = 0.5 * lr_max * (1 + cos_annealed)
 //   if warmup > 0 and step < warmup: lr = (lr_max - lr_start) / warmup * step + lr_start

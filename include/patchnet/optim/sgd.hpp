@@ -44,6 +44,7 @@ class SGD : public Optimizer<T> {
       for (const ParamRef<T>& p : this->params_)
         buffers_.push_back(Tensor<T>::zeros(p.tensor.shape(), p.tensor.device()));
   }
+  explicit SGD(const nn::Module<T>& model, const SGDOptions& o = {}) : SGD(parameters_of(model), o) {}
 
   void step(double lr) override {
     Optimizer<T>::check_lr("SGD", lr);
@@ -55,6 +56,7 @@ class SGD : public Optimizer<T> {
       const Tensor<T> g = Optimizer<T>::packed_grad("SGD", p);
       if (!g.defined()) continue;
       c.weight_decay = p.decay ? static_cast<T>(o_.weight_decay) : T(0);
+      if (!buffers_.empty()) Optimizer<T>::follow(buffers_[i], p);
       T* buf = buffers_.empty() ? nullptr : buffers_[i].data();
       if (p.tensor.is_cpu()) cpu::sgd_update(p.tensor.data(), buf, g.data(), p.tensor.numel(), c, o_.nesterov);
       else PN_CUDA("SGD", cuda::sgd_update(p.tensor.data(), buf, g.data(), p.tensor.numel(), c, o_.nesterov));
