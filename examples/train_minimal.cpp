@@ -104,7 +104,7 @@ int main(int argc, char** argv) try {
   train::save_model("minimal.safetensors", model, "minimal", {});
   std::printf("saved minimal.safetensors\n");
   return 0;
-} catch (const Error& e) {
+} catch (const std::exception& e) {  // patchnet::Error names the op or file; also std::bad_alloc
   std::fprintf(stderr, "train_minimal: %s\n", e.what());
   return 1;
 }

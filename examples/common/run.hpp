@@ -11,7 +11,9 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <new>
 #include <string>
+#include <typeinfo>
 
 #include "common/cli.hpp"
 #include "patchnet/cuda/blas.hpp"
@@ -46,7 +48,7 @@ struct Common {
   std::string data, format, save, resume, log, evaluate, device_name;
   int64_t epochs = 0, batch_size = 0, shuffle_buffer = 0, max_steps = 0, checkpoint_every = 0, train_limit = 0, seed = 0;
   double lr = 0, weight_decay = 0;
-  bool synthetic = false, progress = true, tf32 = false;
+  bool synthetic = false, progress = true, tf32 = false, allow_nonfinite = false;
   Device device = Device::cpu();
 };
 
@@ -113,6 +115,7 @@ inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& nam
   cli.add<int64_t>("--checkpoint-every", 0, "also write last.safetensors every N steps (0: each epoch)");
   cli.add<std::string>("--evaluate", "", "score this checkpoint on the test set without training");
   cli.add<bool>("--no-progress", false, "no progress bar");
+  cli.add<bool>("--allow-nonfinite", false, "keep training when the loss becomes NaN or inf (default: stop)");
   cli.add<bool>("--tf32", false, "CUDA: allow TF32 tensor-core matrix products (faster, ~1e-3 relative error)");
 }
 
@@ -136,6 +139,7 @@ inline Common read_common(const Cli& cli) {
   c.checkpoint_every = cli.get<int64_t>("--checkpoint-every");
   c.evaluate = cli.get<std::string>("--evaluate");
   c.progress = !cli.get<bool>("--no-progress");
+  c.allow_nonfinite = cli.get<bool>("--allow-nonfinite");
   c.tf32 = cli.get<bool>("--tf32");
   return c;
 }
@@ -147,6 +151,7 @@ inline void check_common(Common& c) {
   PN_CHECK(c.lr >= 0 && std::isfinite(c.lr), "--lr ", c.lr, " must be a finite number >= 0");
   PN_CHECK(c.weight_decay >= 0 && std::isfinite(c.weight_decay), "--weight-decay ", c.weight_decay, " must be >= 0");
   PN_CHECK(c.seed >= 0, "--seed ", c.seed, " must be >= 0");
+  PN_CHECK(!c.save.empty(), "--save '' names no folder; give the folder for checkpoints, logs and pictures");
   PN_CHECK(c.max_steps >= 0, "--max-steps ", c.max_steps, " must be >= 0");
   PN_CHECK(c.train_limit >= 0, "--train-limit ", c.train_limit, " must be >= 0");
   PN_CHECK(c.checkpoint_every >= 0, "--checkpoint-every ", c.checkpoint_every, " must be >= 0");
@@ -200,6 +205,7 @@ inline Splits load_splits(const Common& c, const Defaults& d) {
     } else {
       all = data::read_image_folder(c.data, "train", 32, 32);
       test = data::read_image_folder(c.data, "test", 32, 32);
+      data::check_same_classes(all, test, c.data);
     }
   }
   Splits s;
@@ -286,6 +292,7 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   fc.out_dir = c.save;
   fc.csv_path = c.log;
   fc.checkpoint_every = c.checkpoint_every;
+  fc.allow_nonfinite = c.allow_nonfinite;
   fc.model_tag = tag;
   fc.metadata = p.config(cli);
   fc.lr = p.schedule(cli, c, s.train.n);
@@ -307,14 +314,21 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
 }
 
 // Runs the program; a patchnet::Error (bad flag, bad data, bad checkpoint) prints its
-// message and exits with status 2.
+// message and exits with status 2. Anything else that escapes (a bug: the library throws
+// only patchnet::Error) is reported the same way with its type, never an abort.
 inline int run_program(int argc, char** argv, const Program& p) {
   try {
     return run_program_impl(argc, argv, p);
   } catch (const Error& e) {
     std::cerr << p.name << ": error: " << e.what() << "\n";
-    return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << p.name << ": error: out of memory (std::bad_alloc)\n";
+  } catch (const std::exception& e) {
+    std::cerr << p.name << ": error: unexpected " << typeid(e).name() << ": " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << p.name << ": error: unexpected exception of unknown type\n";
   }
+  return 2;
 }
 
 }  // namespace patchnet::examples

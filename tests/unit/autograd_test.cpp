@@ -95,7 +95,7 @@ TEST_CASE("reduce: a long sum is split the same way whatever the thread count") 
   CHECK(all == doctest::Approx(ref).epsilon(1e-6));
 }
 
-TEST_CASE("autograd: set_requires_grad only on leaves; in-place writes need NoGrad") {
+TEST_CASE("autograd: set_requires_grad only on leaves, in-place writes need NoGrad") {
   auto x = Tensor<double>::ones({2}).set_requires_grad();
   auto y = x * 2.0;
   CHECK_THROWS_PN(y.set_requires_grad(), "only leaf tensors");

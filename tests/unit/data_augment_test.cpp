@@ -130,7 +130,7 @@ TEST_CASE("data: augmentation is a pure function of (seed, epoch, index)") {
   for (uint64_t i = 0; i < 100; ++i) CHECK_FALSE(augment_draw({.crop = 30}, 32, 32, true, 5, 3, i).flip);
 }
 
-TEST_CASE("data: pad + random crop keeps the window's pixels, zeros outside; flip mirrors exactly") {
+TEST_CASE("data: pad + random crop keeps the window's pixels, zeros outside, flip mirrors exactly") {
   const int64_t h = 12, w = 10, c = 3, pad = 3, crop = 9;
   const auto src = image(h, w, c, 3);
   const AugmentOptions o{.crop = crop, .pad = pad, .hflip = true};

@@ -201,3 +201,13 @@ TEST_CASE("data: read_image_folder errors name the folder or file") {
   CHECK_THROWS_PN(list_images(root + "/missing"), "list_images: " + root + "/missing: folder not found");
   CHECK_THROWS_PN(list_images(root + "/cut.png"), root + "/cut.png: not a folder");
 }
+
+TEST_CASE("data: image-folder splits with different class folders are refused, naming the difference") {
+  ImageSet train, test;
+  train.class_names = {"cat", "dog", "frog"};
+  test.class_names = {"cat", "frog", "horse"};
+  CHECK_THROWS_PN(check_same_classes(train, test, "/data/x"),
+                  "differ from the train split's (only in train: dog; only in test: horse)");
+  test.class_names = train.class_names;
+  CHECK_NOTHROW(check_same_classes(train, test, "/data/x"));
+}

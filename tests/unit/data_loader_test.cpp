@@ -49,7 +49,7 @@ std::vector<int32_t> flat_labels(const Epoch& e) {
 }
 }  // namespace
 
-TEST_CASE("data: epoch_order is a keyed permutation; batches_per_epoch keeps the partial batch") {
+TEST_CASE("data: epoch_order is a keyed permutation, batches_per_epoch keeps the partial batch") {
   const auto a = epoch_order(1000, true, 7, 3);
   auto sorted = a;
   std::sort(sorted.begin(), sorted.end());
@@ -271,7 +271,7 @@ TEST_CASE("data: BatchLoader stops cleanly mid-epoch: destroy, restart, stop") {
   CHECK_THROWS_PN(never_started.next(b), "BatchLoader::next: no epoch started (call start_epoch first)");
 }
 
-TEST_CASE("data: BatchLoader checks its options; to_tensor and labels_tensor") {
+TEST_CASE("data: BatchLoader checks its options, to_tensor and labels_tensor") {
   const ImageSet set = indexed_set(12);
   CHECK_THROWS_PN(BatchLoader<float>(set, {.batch_size = 0}), "BatchLoader: batch_size 0 must be positive");
   CHECK_THROWS_PN(BatchLoader<float>(set, {.prefetch = 0}), "BatchLoader: prefetch 0 must be at least 1");

@@ -54,7 +54,7 @@ TEST_CASE("dropout: element i is kept iff math::philox_keep(seed, base, i), in f
   for (size_t i = 0; i < md.size(); ++i) REQUIRE(md[i] == static_cast<int>(bern[i]));
 }
 
-TEST_CASE("dropout: about 1 - p of 100k elements kept, each scaled by 1 / (1 - p); backward uses the mask") {
+TEST_CASE("dropout: about 1 - p of 100k elements kept, each scaled by 1 / (1 - p), backward uses the mask") {
   const auto x = test::uniform<float>({100003}, 33, 0.5, 1.0).set_requires_grad();
   Generator gen(9);
   const auto y = dropout(x, 0.3, true, gen);

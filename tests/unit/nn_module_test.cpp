@@ -99,7 +99,7 @@ TEST_CASE("nn: ShiftViT names, stage shapes and drop-path rates") {
   CHECK(last_stage == Shape{1, 2, 2, 192});  // 12 -> 6 -> 3 -> 2 ("same": ceil)
 }
 
-TEST_CASE("nn: train/eval reaches every layer; zero_grad drops gradients") {
+TEST_CASE("nn: train/eval reaches every layer, zero_grad drops gradients") {
   Generator gen(4);
   models::ConvMixerConfig c;
   c.width = 8;

@@ -99,7 +99,7 @@ TEST_CASE("optim: zero_grad drops the gradients") {
   CHECK(opt.steps() == 1);
 }
 
-TEST_CASE("optim: state_tensors alias the live state; a copied state resumes exactly") {
+TEST_CASE("optim: state_tensors alias the live state, a copied state resumes exactly") {
   const std::vector<double> g1{0.3, -0.7, 0.1}, g2{-0.2, 0.5, 0.9}, g3{0.4, 0.4, -0.6};
   auto grad = [](const std::vector<double>& v) { return Tensor<double>::from_vector(v, {3}); };
 

@@ -2,6 +2,8 @@
 // tools/safetensors_check.py (Python, numpy; no patchnet code) read with known values and
 // re-written byte for byte, a round trip of every dtype, the SafeTensors API, and one test
 // per load error.
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -225,4 +227,12 @@ TEST_CASE("safetensors: load errors name the file and the problem") {
   check_parse_fails(R"({"a":[]})", 0, "tensor 'a' is an array, not an object");
   check_parse_fails(R"({"__metadata__":{},"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}} x)", 0,
                     "unexpected 'x' after the JSON value");
+}
+
+TEST_CASE("safetensors: a FIFO or a directory is refused at once, not waited on") {
+  const test::TempDir tmp("st_fifo");
+  const std::string fifo = (tmp.path / "pipe.safetensors").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_PN(io::load_safetensors(fifo), "pipe.safetensors: not a regular file");  // hung in open() before
+  CHECK_THROWS_PN(io::load_safetensors(tmp.path.string()), "not a regular file");
 }

@@ -131,3 +131,10 @@ TEST_CASE("tensor: devices without CUDA support give a clear error") {
   CHECK_THROWS_PN(Tensor<float>::zeros({2}, Device::cuda()), "without CUDA support");
   CHECK_THROWS_PN(Tensor<float>::zeros({2}).to(Device::cuda()), "without CUDA support");
 }
+
+TEST_CASE("tensor: an element count past int64, or an allocation past memory, is an Error") {
+  CHECK_THROWS_PN(Tensor<float>::empty({int64_t(1) << 62, 4}), "the element count overflows int64");
+  CHECK_THROWS_PN(Tensor<float>::empty({int64_t(1) << 62}), "are more than any machine can address");
+  // 2^60 bytes: past any machine's address space, so the allocation itself fails.
+  CHECK_THROWS_PN(Tensor<float>::empty({int64_t(1) << 58}), "out of host memory allocating 1152921504606846976 bytes");
+}

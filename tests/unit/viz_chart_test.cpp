@@ -187,7 +187,7 @@ TEST_CASE("viz::line_chart: explicit colours and x values, few points marked") {
   CHECK(stats(c, red, s.x0 + 3, s.x0 + 4).count >= 7);
 }
 
-TEST_CASE("viz::line_chart: NaN and inf are skipped; constant, single-point and empty series plot") {
+TEST_CASE("viz::line_chart: NaN and inf are skipped, constant, single-point and empty series plot") {
   std::vector<double> y = epochs_curve(30, 0.1, 1.0);
   y[10] = NAN;
   y[20] = INFINITY;

@@ -100,7 +100,7 @@ TEST_CASE("viz::filter_grid: RGB filters from HWIO weights, normalised over all 
   CHECK(filter_grid(wf.data(), kh, kw, cin, count, cols, s, gap).rgb() == g.rgb());
 }
 
-TEST_CASE("viz::filter_grid: one channel through the colormap; constant and non-finite weights") {
+TEST_CASE("viz::filter_grid: one channel through the colormap, constant and non-finite weights") {
   // [1, 2, 1, 2]: filter 0 = {0, 1}, filter 1 = {2, 4}.
   const float w[4] = {0, 2, 1, 4};
   const Canvas g = filter_grid(w, 1, 2, 1, 2, 2, 1, 0, Colormap::Gray);

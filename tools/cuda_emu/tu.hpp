@@ -1,5 +1,6 @@
 // Test utilities shared by the emulation harnesses.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +48,45 @@ bool same_bits(const std::vector<T>& a, const std::vector<T>& b, const std::stri
     return false;
   }
   return true;
+}
+// A device buffer stand-in: n elements after `off` leading guard elements (off not a
+// multiple of 16 bytes breaks the 16-byte alignment of p(): kernels' scalar paths), then
+// n + 16 trailing ones, so an overrun by up to a whole buffer stays inside the allocation.
+// guards_ok reports writes outside [p(), p() + n).
+template <class T>
+struct Guarded {
+  static constexpr double kGuard = -7.25;
+  std::vector<T> v;
+  int64_t off, n;
+  Guarded(const std::vector<T>& x, int64_t o) : v(o + 2 * x.size() + 16, T(kGuard)), off(o), n(x.size()) {
+    std::copy(x.begin(), x.end(), v.begin() + o);
+  }
+  T* p() { return v.data() + off; }
+  std::vector<T> get() const { return std::vector<T>(v.begin() + off, v.begin() + off + n); }
+  bool guards_ok(const std::string& what) {
+    ++checks;
+    for (size_t i = 0; i < v.size(); ++i)
+      if ((int64_t(i) < off || int64_t(i) >= off + n) && !(v[i] == T(kGuard))) {
+        std::printf("FAIL GUARD %s: element %ld outside [%ld, %ld) written [%s]\n", what.c_str(), long(i) - long(off),
+                    0L, long(n), g_case.c_str());
+        ++fails;
+        return false;
+      }
+    return true;
+  }
+};
+template <class T>
+std::vector<T> abs_of(const std::vector<T>& x) {
+  std::vector<T> a(x.size());
+  for (size_t i = 0; i < x.size(); ++i) a[i] = std::abs(x[i]);
+  return a;
+}
+// 1 + s[i]: the per-element scale of cmp from a CPU result computed on |inputs|
+template <class T>
+std::vector<double> scale_of(const std::vector<T>& s) {
+  std::vector<double> r(s.size());
+  for (size_t i = 0; i < s.size(); ++i) r[i] = 1 + double(s[i]);
+  return r;
 }
 inline int finish(const char* name) {
   std::printf("%s: %d checks, %d failures, %ld emulator errors, %ld launches, %ld barriers with exited threads\n", name,

@@ -163,6 +163,8 @@ int main(int argc, char** argv) {
     return run(argc, argv);
   } catch (const Error& e) {
     std::cerr << "trace: error: " << e.what() << "\n";
-    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "trace: error: " << e.what() << "\n";
   }
+  return 2;
 }

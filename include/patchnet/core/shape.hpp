@@ -49,10 +49,12 @@ class Shape {
     --n_;
   }
 
-  // Product of the sizes; 1 for rank 0.
+  // Product of the sizes; 1 for rank 0. A product past int64 throws (no shape that large
+  // can be allocated, and a wrapped count would size a storage too small).
   int64_t numel() const {
     int64_t p = 1;
-    for (int i = 0; i < n_; ++i) p *= d_[i];
+    for (int i = 0; i < n_; ++i)
+      if (__builtin_mul_overflow(p, d_[i], &p)) overflow();
     return p;
   }
   // Row-major (C-contiguous) strides for these sizes.
@@ -77,6 +79,7 @@ class Shape {
   }
 
  private:
+  [[noreturn]] void overflow() const;  // defined after str()
   template <class It>
   void assign(It first, It last) {
     n_ = 0;
@@ -95,6 +98,7 @@ inline std::ostream& operator<<(std::ostream& os, const Shape& s) {
 }
 
 inline std::string Shape::str() const { return detail::concat(*this); }
+inline void Shape::overflow() const { fail("shape ", str(), ": the element count overflows int64"); }
 
 // Maps a possibly negative axis into [0, rank); throws naming the op when out of range.
 inline int normalize_axis(int64_t axis, int rank, const char* op) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <new>
 
@@ -29,9 +30,15 @@ class Storage {
     auto s = std::shared_ptr<Storage>(new Storage());
     s->n_ = n;
     s->device_ = device;
+    PN_CHECK(n <= std::numeric_limits<std::size_t>::max() / sizeof(T) / 2, "Storage::allocate: ", n,
+             " elements of ", sizeof(T), " bytes are more than any machine can address");
     const std::size_t bytes = (n ? n : 1) * sizeof(T);
     if (device.is_cpu()) {
-      s->ptr_ = static_cast<T*>(host_alloc(bytes));  // 64-byte aligned at least
+      try {
+        s->ptr_ = static_cast<T*>(host_alloc(bytes));  // 64-byte aligned at least
+      } catch (const std::bad_alloc&) {
+        fail("Storage::allocate: out of host memory allocating ", bytes, " bytes (", n, " elements)");
+      }
       if (poison_new_storage()) std::memset(s->ptr_, 0xFF, bytes);
     } else {
       PN_CUDA("Storage::allocate", s->ptr_ = static_cast<T*>(cuda::device_malloc(bytes, device.index)));

@@ -103,4 +103,19 @@ inline ImageSet read_image_folder(const std::string& root, const std::string& sp
   return set;
 }
 
+// Labels are indices into the sorted class folders, so two splits with different class
+// folders would give the same label to different classes. Throws naming the difference.
+inline void check_same_classes(const ImageSet& train, const ImageSet& test, const std::string& root) {
+  if (train.class_names == test.class_names) return;
+  auto missing = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    std::string out;
+    for (const std::string& n : a)
+      if (std::find(b.begin(), b.end(), n) == b.end()) out += (out.empty() ? "" : ", ") + n;
+    return out.empty() ? std::string("none") : out;
+  };
+  fail("read_image_folder: ", absolute_path(root), ": the test split's class folders differ from the train split's ",
+       "(only in train: ", missing(train.class_names, test.class_names), "; only in test: ",
+       missing(test.class_names, train.class_names), "); labels would not match");
+}
+
 }  // namespace patchnet::data

@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <system_error>
 
@@ -34,6 +36,27 @@ inline std::string parent_dir(const std::string& path) {
 }
 
 }  // namespace detail
+
+// Removes the "<name>.tmp.<pid>" files of write_file_atomic calls whose process no longer
+// runs (a run killed mid-write leaves one); returns how many. Others' live writes are kept.
+inline int remove_stale_temporaries(const std::string& dir) {
+  namespace fs = std::filesystem;
+  int removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || at + 5 >= name.size()) continue;
+    const std::string digits = name.substr(at + 5);
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const long pid = std::stol(digits);
+    if (pid == static_cast<long>(::getpid())) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    std::error_code rm;
+    if (it->is_regular_file(rm) && fs::remove(it->path(), rm)) ++removed;
+  }
+  return removed;
+}
 
 inline void write_file_atomic(const std::string& path, const void* data, size_t n) {
   PN_CHECK(!path.empty(), "write_file_atomic: empty path");

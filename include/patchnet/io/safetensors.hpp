@@ -396,7 +396,9 @@ struct FdCloser {
 // Reads and checks a whole file.
 inline SafeTensors load_safetensors(const std::string& path) {
   const std::string w = detail::where(path);
-  const detail::FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  // O_NONBLOCK: opening a FIFO for reading would wait for a writer forever; the mode check
+  // below refuses it (and anything else not a regular file) at once.
+  const detail::FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
   if (file.fd < 0) {
     const int err = errno;
     fail(w, ": cannot open: ", detail::errno_text(err));

@@ -11,7 +11,12 @@
 // never damages the previous checkpoint.
 #pragma once
 
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -116,6 +121,42 @@ void add_optimizer_state(io::SafeTensors& file, optim::Optimizer<T>& opt) {
   file.metadata["optimizer_steps"] = std::to_string(opt.steps());
 }
 
+// Metadata fields of a checkpoint, parsed strictly (the whole string, in range). A missing
+// or malformed field throws naming the file and the field.
+inline const std::string& meta_string(const io::SafeTensors& f, const std::string& key) {
+  auto it = f.metadata.find(key);
+  PN_CHECK(it != f.metadata.end(), "checkpoint ", f.path, ": no '", key, "' in its metadata");
+  return it->second;
+}
+inline int64_t meta_int(const io::SafeTensors& f, const std::string& key, int64_t lo, int64_t hi) {
+  const std::string& s = meta_string(f, key);
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  PN_CHECK(ec == std::errc() && end == s.data() + s.size() && !s.empty(), "checkpoint ", f.path, ": metadata '", key,
+           "' = '", s, "' is not an integer");
+  PN_CHECK(v >= lo && v <= hi, "checkpoint ", f.path, ": metadata '", key, "' = ", v, " is outside [", lo, ", ", hi,
+           "]");
+  return v;
+}
+inline uint64_t meta_uint(const io::SafeTensors& f, const std::string& key) {
+  const std::string& s = meta_string(f, key);
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  PN_CHECK(ec == std::errc() && end == s.data() + s.size() && !s.empty(), "checkpoint ", f.path, ": metadata '", key,
+           "' = '", s, "' is not an unsigned 64-bit integer");
+  return v;
+}
+// Any double, inf and nan included ("%.17g" writes them so).
+inline double meta_double(const io::SafeTensors& f, const std::string& key) {
+  const std::string& s = meta_string(f, key);
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  PN_CHECK(!s.empty() && end == s.c_str() + s.size() && errno != ERANGE, "checkpoint ", f.path, ": metadata '", key,
+           "' = '", s, "' is not a number");
+  return v;
+}
+
 template <FloatingPoint T>
 void load_optimizer_state(const io::SafeTensors& file, optim::Optimizer<T>& opt) {
   auto it = file.metadata.find("optimizer");
@@ -132,7 +173,7 @@ void load_optimizer_state(const io::SafeTensors& file, optim::Optimizer<T>& opt)
     Tensor<T> dst = t;
     dst.copy_(file.tensor<T>(key));
   }
-  opt.set_steps(std::stoll(file.metadata.at("optimizer_steps")));
+  opt.set_steps(meta_int(file, "optimizer_steps", 0, std::numeric_limits<int64_t>::max()));
 }
 
 }  // namespace patchnet::train

@@ -18,11 +18,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -60,6 +62,7 @@ struct FitConfig {
   std::function<double(int64_t)> lr;            // learning rate for an optimizer step count
   Device device = Device::cpu();                // where the model lives; batches are moved there
   bool progress = true;                         // the bar, on a terminal
+  bool allow_nonfinite = false;                 // keep going when the loss is NaN or inf (default: an Error)
   std::ostream* log = &std::cout;               // epoch lines; null for silence
 };
 
@@ -145,20 +148,6 @@ class SigintGuard {
   void (*prev_)(int) = SIG_DFL;
 };
 
-inline int64_t meta_int(const io::SafeTensors& f, const std::string& key) {
-  auto it = f.metadata.find(key);
-  PN_CHECK(it != f.metadata.end(), "checkpoint ", f.path, ": no '", key, "' in its metadata");
-  try {
-    return std::stoll(it->second);
-  } catch (const std::exception&) {
-    fail("checkpoint ", f.path, ": metadata '", key, "' = '", it->second, "' is not an integer");
-  }
-}
-inline double meta_double(const io::SafeTensors& f, const std::string& key) {
-  auto it = f.metadata.find(key);
-  PN_CHECK(it != f.metadata.end(), "checkpoint ", f.path, ": no '", key, "' in its metadata");
-  return std::strtod(it->second.c_str(), nullptr);
-}
 inline std::string exact(double v) {  // round-trips through strtod
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -201,6 +190,10 @@ class Trainer {
       std::error_code ec;
       std::filesystem::create_directories(cfg_.out_dir, ec);
       PN_CHECK(!ec, "Trainer: cannot create the output folder ", cfg_.out_dir, ": ", ec.message());
+      // Before the first step, not after the first epoch: the folder takes files.
+      io::write_file_atomic(cfg_.out_dir + "/.write_test", "", 0);
+      std::filesystem::remove(cfg_.out_dir + "/.write_test", ec);
+      io::remove_stale_temporaries(cfg_.out_dir);
     }
   }
 
@@ -220,19 +213,20 @@ class Trainer {
              "use last.safetensors");
     load_state_dict(f, model_, cfg_.model_tag);
     load_optimizer_state(f, opt_);
-    epoch_ = detail::meta_int(f, "epoch");
-    batch_ = detail::meta_int(f, "batch");
-    masks_.manual_seed(static_cast<uint64_t>(detail::meta_int(f, "mask_seed")));
-    masks_.set_offset(static_cast<uint64_t>(detail::meta_int(f, "mask_offset")));
-    best_ = detail::meta_double(f, "best_val_acc");
-    wait_ = detail::meta_int(f, "wait");
-    stopped_early_ = detail::meta_int(f, "stopped_early") != 0;
-    run_.loss_sum = detail::meta_double(f, "epoch_loss_sum");
-    run_.correct = detail::meta_int(f, "epoch_correct");
-    run_.correct5 = detail::meta_int(f, "epoch_correct5");
-    run_.seen = detail::meta_int(f, "epoch_seen");
-    run_.seconds = detail::meta_double(f, "epoch_seconds");
-    history_ = History::parse(f.metadata.at("history"), "checkpoint " + path);
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    epoch_ = meta_int(f, "epoch", 0, kMax);
+    batch_ = meta_int(f, "batch", 0, kMax);
+    masks_.manual_seed(meta_uint(f, "mask_seed"));
+    masks_.set_offset(meta_uint(f, "mask_offset"));
+    best_ = meta_double(f, "best_val_acc");
+    wait_ = meta_int(f, "wait", 0, kMax);
+    stopped_early_ = meta_int(f, "stopped_early", 0, 1) != 0;
+    run_.loss_sum = meta_double(f, "epoch_loss_sum");
+    run_.correct = meta_int(f, "epoch_correct", 0, kMax);
+    run_.correct5 = meta_int(f, "epoch_correct5", 0, kMax);
+    run_.seen = meta_int(f, "epoch_seen", 0, kMax);
+    run_.seconds = meta_double(f, "epoch_seconds");
+    history_ = History::parse(meta_string(f, "history"), "checkpoint " + path);
     if (cfg_.log)
       *cfg_.log << "resumed from " << path << " at epoch " << epoch_ + 1 << ", batch " << batch_ << " (step "
                 << opt_.steps() << ")\n";
@@ -264,7 +258,7 @@ class Trainer {
         // The step's loss and scores are read while the next step runs (see settle()).
         const int64_t B = b.labels.numel();
         settle();
-        pending_ = {out.detach(), loss.detach(), b.labels, B, detail::mark(cfg_.device), true};
+        pending_ = {out.detach(), loss.detach(), b.labels, B, detail::mark(cfg_.device), true, opt_.steps(), b.index};
         images_this_session += B;
         batch_ = b.index + 1;
         const double elapsed = seconds_since(t0);
@@ -318,6 +312,7 @@ class Trainer {
     int64_t batch_size = 0;
     detail::StepMarker marker;
     bool active = false;
+    int64_t step = 0, batch = 0;  // for the divergence message
   };
 
   // Counts the pending step's loss and accuracy. On the GPU this waits only for that step
@@ -330,7 +325,12 @@ class Trainer {
     const Tensor<T> out = detail::read_after(p.out, p.marker);
     const Tensor<T> loss = detail::read_after(p.loss, p.marker);
     p.marker.release();
-    run_.loss_sum += static_cast<double>(loss.item()) * static_cast<double>(p.batch_size);
+    const double lv = static_cast<double>(loss.item());
+    PN_CHECK(std::isfinite(lv) || cfg_.allow_nonfinite, "Trainer: the loss is ", lv, " at epoch ", epoch_ + 1,
+             ", batch ", p.batch + 1, " (optimizer step ", p.step, "): training diverged. Lower the learning rate",
+             cfg_.out_dir.empty() ? std::string() : " and resume from " + last_path() + " (written before it)",
+             ", or allow non-finite losses (FitConfig::allow_nonfinite, --allow-nonfinite)");
+    run_.loss_sum += lv * static_cast<double>(p.batch_size);
     run_.correct += topk_correct(out, p.labels, 1);
     if (cfg_.top5 && out.size(1) >= 5) run_.correct5 += topk_correct(out, p.labels, 5);
     run_.seen += p.batch_size;
@@ -360,7 +360,9 @@ class Trainer {
     if (cfg_.log) *cfg_.log << epoch_line(e, cfg_.epochs, cfg_.top5) << std::endl;
     // ModelCheckpoint(save_best_only) and EarlyStopping on validation accuracy.
     const double monitored = val ? e.val_acc : e.train_acc;
-    if (monitored > best_) {
+    const bool finite = model_is_finite();
+    if (!finite && cfg_.log) *cfg_.log << "epoch " << e.epoch << ": the model holds NaN or inf; not a best checkpoint\n";
+    if (monitored > best_ && finite) {
       best_ = monitored;
       wait_ = 0;
       if (!cfg_.out_dir.empty()) {
@@ -378,6 +380,20 @@ class Trainer {
     if (!cfg_.out_dir.empty() || !cfg_.csv_path.empty()) io::write_file_atomic(log_path(), history_.csv());
     run_ = {};
     save_last(epoch_ + 1, 0);  // the epoch is done: resume at the start of the next
+  }
+
+  // Whether every parameter and buffer is finite (a diverged model never becomes the best).
+  bool model_is_finite() const {
+    auto finite = [](const Tensor<T>& t) {
+      for (T v : t.to_vector())
+        if (!std::isfinite(v)) return false;
+      return true;
+    };
+    for (const auto& p : model_.named_parameters())
+      if (!finite(p.tensor)) return false;
+    for (const auto& b : model_.named_buffers())
+      if (!finite(b.tensor)) return false;
+    return true;
   }
 
   // last.safetensors, resuming at batch `batch` of epoch `epoch` (0-based).
