@@ -48,7 +48,7 @@ struct Common {
   std::string data, format, save, resume, log, evaluate, device_name;
   int64_t epochs = 0, batch_size = 0, shuffle_buffer = 0, max_steps = 0, checkpoint_every = 0, train_limit = 0, seed = 0;
   double lr = 0, weight_decay = 0;
-  bool synthetic = false, progress = true, tf32 = false, allow_nonfinite = false;
+  bool synthetic = false, progress = true, tf32 = false, allow_nonfinite = false, allow_changed_settings = false;
   Device device = Device::cpu();
 };
 
@@ -116,6 +116,8 @@ inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& nam
   cli.add<std::string>("--evaluate", "", "score this checkpoint on the test set without training");
   cli.add<bool>("--no-progress", false, "no progress bar");
   cli.add<bool>("--allow-nonfinite", false, "keep training when the loss becomes NaN or inf (default: stop)");
+  cli.add<bool>("--allow-changed-settings", false,
+                "--resume even if --batch-size, --seed, --shuffle-buffer, --lr, ... differ from the checkpoint's");
   cli.add<bool>("--tf32", false, "CUDA: allow TF32 tensor-core matrix products (faster, ~1e-3 relative error)");
 }
 
@@ -140,6 +142,7 @@ inline Common read_common(const Cli& cli) {
   c.evaluate = cli.get<std::string>("--evaluate");
   c.progress = !cli.get<bool>("--no-progress");
   c.allow_nonfinite = cli.get<bool>("--allow-nonfinite");
+  c.allow_changed_settings = cli.get<bool>("--allow-changed-settings");
   c.tf32 = cli.get<bool>("--tf32");
   return c;
 }
@@ -293,6 +296,13 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   fc.csv_path = c.log;
   fc.checkpoint_every = c.checkpoint_every;
   fc.allow_nonfinite = c.allow_nonfinite;
+  fc.allow_changed_settings = c.allow_changed_settings;
+  fc.run_settings = {{"--batch-size", std::to_string(c.batch_size)},
+                     {"--seed", std::to_string(c.seed)},
+                     {"--shuffle-buffer", std::to_string(c.shuffle_buffer)},
+                     {"--lr", train::detail::exact(c.lr)},
+                     {"--weight-decay", train::detail::exact(c.weight_decay)},
+                     {"training images", std::to_string(s.train.n)}};
   fc.model_tag = tag;
   fc.metadata = p.config(cli);
   fc.lr = p.schedule(cli, c, s.train.n);

@@ -119,3 +119,27 @@ TEST_CASE("train: temporaries of a killed run are removed at start, a live proce
   CHECK(fs::exists(other));
   CHECK_FALSE(fs::exists(tmp.path / ".write_test"));
 }
+
+TEST_CASE("train: a resume whose run settings differ from the checkpoint's is refused, naming both values") {
+  const test::TempDir tmp("guard_settings");
+  {
+    Tiny t;
+    data::BatchLoader<float> loader(images(), {.batch_size = 8, .seed = 1});
+    train::FitConfig c = config(tmp.path, 1e-3);
+    c.run_settings = {{"--batch-size", "8"}, {"--seed", "1"}};
+    train::Trainer<float> tr(*t.model, *t.opt, t.masks, c);
+    tr.fit(loader, nullptr);
+  }
+  auto resume = [&](const std::string& batch, bool allow) {
+    Tiny t;
+    train::FitConfig c = config(tmp.path / "again", 1e-3);
+    c.epochs = 2;  // training longer is not a changed setting
+    c.run_settings = {{"--batch-size", batch}, {"--seed", "1"}};
+    c.allow_changed_settings = allow;
+    train::Trainer<float> tr(*t.model, *t.opt, t.masks, c);
+    tr.resume((tmp.path / "last.safetensors").string());
+  };
+  CHECK_NOTHROW(resume("8", false));
+  CHECK_THROWS_PN(resume("4", false), "was taken with --batch-size 8, this run has --batch-size 4");
+  CHECK_NOTHROW(resume("4", true));
+}

@@ -63,6 +63,12 @@ struct FitConfig {
   Device device = Device::cpu();                // where the model lives; batches are moved there
   bool progress = true;                         // the bar, on a terminal
   bool allow_nonfinite = false;                 // keep going when the loss is NaN or inf (default: an Error)
+  // Settings that decide the run's course (batch size, seed, shuffle, data size, learning
+  // rate...), by flag name: saved in last.safetensors, and a resume whose value differs is an
+  // Error unless allow_changed_settings (images would be skipped or seen twice, the order
+  // would change). The epoch count is not one: a run may be resumed to train longer.
+  std::map<std::string, std::string> run_settings;
+  bool allow_changed_settings = false;
   std::ostream* log = &std::cout;               // epoch lines; null for silence
 };
 
@@ -211,6 +217,13 @@ class Trainer {
     PN_CHECK(f.metadata.count("epoch") && f.metadata.count("batch"), "checkpoint ", path,
              ": not a training checkpoint (no epoch / batch); a best.safetensors model file cannot be resumed, ",
              "use last.safetensors");
+    for (const auto& [flag, value] : cfg_.run_settings) {
+      auto it = f.metadata.find("setting " + flag);
+      if (it == f.metadata.end() || it->second == value || cfg_.allow_changed_settings) continue;
+      fail("checkpoint ", path, " was taken with ", flag, " ", it->second, ", this run has ", flag, " ", value,
+           ": resuming would silently change the run (other batches, images skipped or seen twice). Use ", flag,
+           " ", it->second, ", or allow it on purpose (--allow-changed-settings, FitConfig::allow_changed_settings)");
+    }
     load_state_dict(f, model_, cfg_.model_tag);
     load_optimizer_state(f, opt_);
     constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
@@ -405,6 +418,7 @@ class Trainer {
     add_optimizer_state(f, opt_);
     f.metadata["model"] = cfg_.model_tag;
     f.metadata["format"] = "patchnet checkpoint; tensors in PyTorch layouts";
+    for (const auto& [flag, value] : cfg_.run_settings) f.metadata["setting " + flag] = value;
     f.metadata["epoch"] = std::to_string(epoch);
     f.metadata["batch"] = std::to_string(batch);
     f.metadata["mask_seed"] = std::to_string(masks_.seed());
