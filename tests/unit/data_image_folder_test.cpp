@@ -211,3 +211,15 @@ TEST_CASE("data: image-folder splits with different class folders are refused, n
   test.class_names = train.class_names;
   CHECK_NOTHROW(check_same_classes(train, test, "/data/x"));
 }
+
+TEST_CASE("data: an image whose header declares too many pixels is refused before decoding") {
+  const test::TempDir dir("img_bomb");
+  const fs::path file = dir.path / "bomb.png";
+  write_png(file, 1, 1, 3, {1, 2, 3});  // then a header claiming 768 MB of RGB (stb_image itself stops at 1 GB)
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  const unsigned char size[8] = {0, 0, 0x3e, 0x80, 0, 0, 0x3e, 0x80};  // IHDR width, height: 16000 x 16000
+  f.seekp(16);
+  f.write(reinterpret_cast<const char*>(size), 8);
+  f.close();
+  CHECK_THROWS_PN(decode_image_file(file.string()), "bomb.png: the image declares 16000x16000 pixels, more than");
+}

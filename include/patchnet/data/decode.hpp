@@ -62,6 +62,11 @@ struct DecodedImage {
   std::vector<uint8_t> pixels;
 };
 
+// The most pixels decode_image_file accepts (64 megapixels, 192 MiB as RGB): a small file can
+// declare a huge image (a 1.6 KB JPEG decodes to 345 MB), so the size is read from the header
+// and refused before anything is allocated.
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 26;
+
 // Decodes a JPEG or PNG file forced to `channels` (1..4; 3 = RGB: grey is replicated,
 // alpha dropped). Throws naming the file and stb_image's reason when it cannot.
 inline DecodedImage decode_image_file(const std::string& path, int channels = 3) {
@@ -73,6 +78,9 @@ inline DecodedImage decode_image_file(const std::string& path, int channels = 3)
   PN_CHECK(bytes.size() <= static_cast<size_t>(std::numeric_limits<int>::max()), "decode_image_file: ", name, ": ",
            bytes.size(), " bytes is too large to decode");
   int w = 0, h = 0, file_channels = 0;
+  if (stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels))
+    PN_CHECK(int64_t{w} * int64_t{h} <= kMaxImagePixels, "decode_image_file: ", name, ": the image declares ", w, "x",
+             h, " pixels, more than the limit of ", kMaxImagePixels, " (kMaxImagePixels); refused before decoding");
   unsigned char* p = stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels, channels);
   if (p == nullptr) {
     const char* reason = stbi_failure_reason();
