@@ -135,6 +135,9 @@ TEST_CASE("tensor: devices without CUDA support give a clear error") {
 TEST_CASE("tensor: an element count past int64, or an allocation past memory, is an Error") {
   CHECK_THROWS_PN(Tensor<float>::empty({int64_t(1) << 62, 4}), "the element count overflows int64");
   CHECK_THROWS_PN(Tensor<float>::empty({int64_t(1) << 62}), "are more than any machine can address");
-  // 2^60 bytes: past any machine's address space, so the allocation itself fails.
+  // 2^60 bytes: past any machine's address space, so the allocation itself fails. (ASan's
+  // allocator aborts on such a request instead of failing it, so not under the asan preset.)
+#if !defined(__SANITIZE_ADDRESS__)
   CHECK_THROWS_PN(Tensor<float>::empty({int64_t(1) << 58}), "out of host memory allocating 1152921504606846976 bytes");
+#endif
 }
