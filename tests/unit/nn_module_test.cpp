@@ -137,6 +137,11 @@ TEST_CASE("nn: layers reject bad configurations and inputs with clear errors") {
   CHECK_THROWS_PN(inv(Tensor<float>::zeros({1, 8, 8, 4})), "Involution: input [1,8,8,4]");
   nn::Linear<float> lin({.in = 4, .out = 2}, gen);
   CHECK_THROWS_PN(lin(Tensor<float>::zeros({3, 5})), "linear: input [3,5]");
+  nn::Sequential<float> seq;
+  seq.push_back(nn::make<nn::ReLU<float>>());
+  CHECK_THROWS_PN(seq[1], "Sequential: layer 1 out of range (1 layers)");  // was std::out_of_range
+  nn::Handle<nn::ReLU<float>> empty;
+  CHECK_THROWS_PN(empty(Tensor<float>::zeros({2})), "nn::Handle: the layer handle is empty");
 }
 
 namespace {

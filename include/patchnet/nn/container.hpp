@@ -30,7 +30,10 @@ class Sequential : public Module<T> {
     return this->register_module(name, std::move(m));
   }
   size_t size() const { return this->children().size(); }
-  Module<T>& operator[](size_t i) const { return *this->children().at(i).second; }
+  Module<T>& operator[](size_t i) const {
+    PN_CHECK(i < size(), "Sequential: layer ", i, " out of range (", size(), " layers)");
+    return *this->children()[i].second;
+  }
 
   Tensor<T> forward(const Tensor<T>& x) override {
     Tensor<T> y = x;
