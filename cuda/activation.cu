@@ -38,6 +38,8 @@ __global__ void relu_backward_kernel(const T* __restrict__ y, const T* __restric
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void gelu_forward(const T* x, T* y, int64_t n, bool tanh_approx, Stream s) {
   if (n == 0) return;
@@ -80,5 +82,12 @@ void relu_backward(const T* y, const T* gy, T* gx, int64_t n, Stream s) {
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(gelu_forward, float, double);
+PN_CUDA_REGISTER(gelu_backward, float, double);
+PN_CUDA_REGISTER(relu_forward, float, double);
+PN_CUDA_REGISTER(relu_backward, float, double);
 
 }  // namespace patchnet::cuda

@@ -69,6 +69,8 @@ void release_cached(DeviceCache& d) {
 
 }  // namespace
 
+namespace impl {
+
 void* device_malloc(std::size_t bytes, int device) {
   check_device(device, "cuda::device_malloc");
   const std::size_t size = size_class(bytes);
@@ -139,5 +141,12 @@ void empty_cache(int device) {
   PN_CUDA_CHECK(cudaDeviceSynchronize());
   release_cached(c.devices[device]);
 }
+
+}  // namespace impl
+
+PN_CUDA_REGISTER_FUNCTION(device_malloc);
+PN_CUDA_REGISTER_FUNCTION(device_free);
+PN_CUDA_REGISTER_FUNCTION(memory_stats);
+PN_CUDA_REGISTER_FUNCTION(empty_cache);
 
 }  // namespace patchnet::cuda

@@ -249,6 +249,8 @@ void dx_dispatch(const T* g, const T* x, const T* stats, const T* coef, T* dx, c
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void batch_norm_forward(const T* x, const T* gamma, const T* beta, T* running_mean, int64_t running_mean_stride,
                         T* running_var, int64_t running_var_stride, double* work, T* stats, T* y,
@@ -302,5 +304,10 @@ void batch_norm_backward(const T* g, const T* x, const T* gamma, const T* stats,
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(batch_norm_forward, float, double);
+PN_CUDA_REGISTER(batch_norm_backward, float, double);
 
 }  // namespace patchnet::cuda

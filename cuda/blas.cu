@@ -37,6 +37,8 @@ cublasStatus_t gemm_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation
 
 }  // namespace
 
+namespace impl {
+
 void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
 bool allow_tf32() { return g_allow_tf32; }
 
@@ -61,5 +63,11 @@ template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const fl
                           float, float*, int64_t, int, Stream);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
                            int64_t, double, double*, int64_t, int, Stream);
+
+}  // namespace impl
+
+PN_CUDA_REGISTER_FUNCTION(set_allow_tf32);
+PN_CUDA_REGISTER_FUNCTION(allow_tf32);
+PN_CUDA_REGISTER(gemm, float, double);
 
 }  // namespace patchnet::cuda

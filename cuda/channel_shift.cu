@@ -61,6 +61,8 @@ void launch(const T* x, T* out, const math::ChannelShiftDims& d, cudaStream_t st
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void channel_shift(const T* x, T* out, const math::ChannelShiftDims& d, Stream s) {
   if (d.N * d.H * d.W * d.C == 0) return;
@@ -74,5 +76,9 @@ void channel_shift(const T* x, T* out, const math::ChannelShiftDims& d, Stream s
 
 template void channel_shift<float>(const float*, float*, const math::ChannelShiftDims&, Stream);
 template void channel_shift<double>(const double*, double*, const math::ChannelShiftDims&, Stream);
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(channel_shift, float, double);
 
 }  // namespace patchnet::cuda

@@ -123,6 +123,8 @@ __global__ void scatter_patches_kernel(const T* __restrict__ dcols, T* __restric
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void column_sum(const T* a, T* out, int64_t rows, int64_t cols, T* workspace, Stream s) {
   if (cols == 0) return;
@@ -191,5 +193,13 @@ void scatter_patches(const T* dcols, T* dx, const Window2d& g, int64_t n_images,
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(column_sum, float, double);
+PN_CUDA_REGISTER(fill_rows, float, double);
+PN_CUDA_REGISTER(im2col, float, double);
+PN_CUDA_REGISTER(col2im, float, double);
+PN_CUDA_REGISTER(scatter_patches, float, double);
 
 }  // namespace patchnet::cuda

@@ -38,6 +38,8 @@ __global__ void add_kernel(const T* __restrict__ a, const T* __restrict__ b, T* 
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void strided_copy(const T* src, T* dst, const StridedCopyParams& p, Stream s) {
   int64_t n = 1;
@@ -71,5 +73,11 @@ PATCHNET_INSTANTIATE(int32_t)
 PATCHNET_INSTANTIATE(int64_t)
 PATCHNET_INSTANTIATE(uint8_t)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(strided_copy, float, double, int32_t, int64_t, uint8_t);
+PN_CUDA_REGISTER(fill, float, double, int32_t, int64_t, uint8_t);
+PN_CUDA_REGISTER(add, float, double, int32_t, int64_t, uint8_t);
 
 }  // namespace patchnet::cuda

@@ -308,6 +308,8 @@ bool try_weight_fast(const T* x, const T* dy, T* partial, const Geom& g, int par
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void depthwise_conv2d_forward(const T* x, const T* w, const T* bias, T* y, const Window2d& g, Stream s) {
   launch_forward(x, w, bias, y, geom_of(g), false, detail::stream_of(s.handle));
@@ -364,5 +366,11 @@ void depthwise_conv2d_backward_weight(const T* x, const T* dy, T* dw, const Wind
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(depthwise_conv2d_forward, float, double);
+PN_CUDA_REGISTER(depthwise_conv2d_backward_input, float, double);
+PN_CUDA_REGISTER(depthwise_conv2d_backward_weight, float, double);
 
 }  // namespace patchnet::cuda

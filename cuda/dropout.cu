@@ -55,6 +55,8 @@ __global__ void scale_rows_kernel(const T* __restrict__ x, const T* __restrict__
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void dropout_apply(const T* x, T* y, int64_t n, const DropoutParams& p, Stream s) {
   if (n <= 0) return;
@@ -94,5 +96,11 @@ void scale_rows(const T* x, const T* factor, T* y, int64_t rows, int64_t row_len
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(dropout_apply, float, double);
+PN_CUDA_REGISTER(drop_path_factors, float, double);
+PN_CUDA_REGISTER(scale_rows, float, double);
 
 }  // namespace patchnet::cuda

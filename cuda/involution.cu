@@ -147,6 +147,8 @@ void dispatch_k(int64_t K, F&& f) {
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void involution_forward(const T* x, const T* kernel, T* out, const math::InvolutionDims& d, Stream s) {
   const int64_t total = d.N * d.OH * d.OW * d.C;
@@ -221,5 +223,11 @@ void involution_backward_kernel(const T* x, const T* gout, T* dkernel, const mat
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(involution_forward, float, double);
+PN_CUDA_REGISTER(involution_backward_input, float, double);
+PN_CUDA_REGISTER(involution_backward_kernel, float, double);
 
 }  // namespace patchnet::cuda

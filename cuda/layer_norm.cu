@@ -179,6 +179,8 @@ void launch_param_partial(const T* g, const T* x, const T* mean, const T* rstd, 
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void layer_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, const LayerNormParams& p,
                         Stream s) {
@@ -220,5 +222,10 @@ void layer_norm_backward(const T* g, const T* x, const T* mean, const T* rstd, c
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(layer_norm_forward, float, double);
+PN_CUDA_REGISTER(layer_norm_backward, float, double);
 
 }  // namespace patchnet::cuda

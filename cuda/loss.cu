@@ -139,6 +139,8 @@ __global__ void topk_kernel(const T* __restrict__ scores, const int32_t* __restr
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void cross_entropy_forward(const T* logits, const int32_t* labels, int64_t N, int64_t K, T* lse, double* rows,
                            Stream s) {
@@ -201,5 +203,14 @@ void topk_correct(const T* scores, const int32_t* labels, int64_t N, int64_t K, 
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(cross_entropy_forward, float, double);
+PN_CUDA_REGISTER(cross_entropy_backward, float, double);
+PN_CUDA_REGISTER(cross_entropy_probs_forward, float, double);
+PN_CUDA_REGISTER(cross_entropy_probs_backward, float, double);
+PN_CUDA_REGISTER(mean_of_rows, float, double);
+PN_CUDA_REGISTER(topk_correct, float, double);
 
 }  // namespace patchnet::cuda

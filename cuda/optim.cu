@@ -30,6 +30,8 @@ __global__ void sgd_momentum_kernel(T* __restrict__ p, T* __restrict__ buf, cons
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void adam_update(T* p, T* m, T* v, const T* g, int64_t n, const math::AdamCoeffs<T>& c, Stream s) {
   if (n == 0) return;
@@ -60,5 +62,10 @@ void sgd_update(T* p, T* momentum_buffer, const T* g, int64_t n, const math::Sgd
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(adam_update, float, double);
+PN_CUDA_REGISTER(sgd_update, float, double);
 
 }  // namespace patchnet::cuda

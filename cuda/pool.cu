@@ -173,6 +173,8 @@ __global__ void global_avg_pool_backward_kernel(const T* __restrict__ gy, T* __r
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void max_pool2d_forward(const T* x, T* y, const PoolParams& p, Stream s) {
   const int64_t n_out = p.N * p.OH * p.OW * p.C;
@@ -239,5 +241,14 @@ void global_avg_pool_backward(const T* gy, T* dx, int64_t N, int64_t HW, int64_t
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)
 #undef PATCHNET_INSTANTIATE
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(max_pool2d_forward, float, double);
+PN_CUDA_REGISTER(max_pool2d_backward, float, double);
+PN_CUDA_REGISTER(avg_pool2d_forward, float, double);
+PN_CUDA_REGISTER(avg_pool2d_backward, float, double);
+PN_CUDA_REGISTER(global_avg_pool_forward, float, double);
+PN_CUDA_REGISTER(global_avg_pool_backward, float, double);
 
 }  // namespace patchnet::cuda

@@ -131,6 +131,8 @@ __global__ void sum_axes_kernel(const T* __restrict__ x, T* __restrict__ out, Su
 
 }  // namespace
 
+namespace impl {
+
 // In elements of T, float or double: room for the double partial sums either way.
 int64_t sum_axes_workspace(const SumParams& p) {
   const Canonical c = canonical(p);
@@ -176,5 +178,10 @@ void sum_axes(const T* x, T* out, T* workspace, const SumParams& p, Stream s) {
 
 template void sum_axes<float>(const float*, float*, float*, const SumParams&, Stream);
 template void sum_axes<double>(const double*, double*, double*, const SumParams&, Stream);
+
+}  // namespace impl
+
+PN_CUDA_REGISTER_FUNCTION(sum_axes_workspace);
+PN_CUDA_REGISTER(sum_axes, float, double);
 
 }  // namespace patchnet::cuda

@@ -62,6 +62,8 @@ cudaStream_t current_stream() {
 
 }  // namespace detail
 
+namespace impl {
+
 int device_count() noexcept {
   int n = 0;
   if (cudaGetDeviceCount(&n) != cudaSuccess) {
@@ -187,5 +189,20 @@ void synchronize(int device) {
   PN_CUDA_CHECK(cudaSetDevice(device));
   PN_CUDA_CHECK(cudaDeviceSynchronize());
 }
+
+}  // namespace impl
+
+PN_CUDA_REGISTER_FUNCTION(device_count);
+PN_CUDA_REGISTER_FUNCTION(device_name);
+PN_CUDA_REGISTER_FUNCTION(set_device);
+PN_CUDA_REGISTER_FUNCTION(stream);
+PN_CUDA_REGISTER_FUNCTION(copy_host_to_device);
+PN_CUDA_REGISTER_FUNCTION(copy_device_to_host);
+PN_CUDA_REGISTER_FUNCTION(copy_device_to_device);
+PN_CUDA_REGISTER_FUNCTION(memset_bytes);
+PN_CUDA_REGISTER_FUNCTION(record_marker);
+PN_CUDA_REGISTER_FUNCTION(copy_device_to_host_after);
+PN_CUDA_REGISTER_FUNCTION(release_marker);
+PN_CUDA_REGISTER_FUNCTION(synchronize);
 
 }  // namespace patchnet::cuda

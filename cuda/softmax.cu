@@ -90,6 +90,8 @@ __global__ void softmax_strided_backward(const T* __restrict__ y, const T* __res
 
 }  // namespace
 
+namespace impl {
+
 template <class T>
 void softmax_forward(const T* x, T* y, const SoftmaxParams& p, Stream s) {
   if (p.outer == 0 || p.dim == 0 || p.inner == 0) return;
@@ -126,5 +128,10 @@ template void softmax_forward<float>(const float*, float*, const SoftmaxParams&,
 template void softmax_forward<double>(const double*, double*, const SoftmaxParams&, Stream);
 template void softmax_backward<float>(const float*, const float*, float*, const SoftmaxParams&, Stream);
 template void softmax_backward<double>(const double*, const double*, double*, const SoftmaxParams&, Stream);
+
+}  // namespace impl
+
+PN_CUDA_REGISTER(softmax_forward, float, double);
+PN_CUDA_REGISTER(softmax_backward, float, double);
 
 }  // namespace patchnet::cuda

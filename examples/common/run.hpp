@@ -172,13 +172,10 @@ inline void check_common(Common& c) {
       PN_CHECK(end && *end == '\0' && index >= 0, "--device '", c.device_name, "': bad device index");
     }
     c.device = Device::cuda(index);
-#ifdef PATCHNET_WITH_CUDA
+    if (!cuda::linked()) cuda::unavailable("--device");
     cuda::set_device(index);  // clear errors: no GPU, no such index
     cuda::set_allow_tf32(c.tf32);
     std::printf("device: cuda:%d, %s\n", index, cuda::device_name(index));
-#else
-    cuda::unavailable("--device");
-#endif
   } else {
     fail("--device '", c.device_name, "' must be cpu, cuda or cuda:N");
   }

@@ -26,6 +26,9 @@ struct CaseOptions {
   std::vector<std::pair<double, double>> ranges;    // value range per input (default [-1, 1])
   GradcheckOptions gradcheck;                       // tolerances of the double gradcheck
   double rtol = 1e-4, atol = 1e-5;                  // float vs double, and CUDA vs CPU
+  // For a pointwise op of one input: the formula per element, written independently of the
+  // library (std:: functions), against which the double forward is checked.
+  std::function<double(double)> reference;
 };
 
 struct OpCase {
@@ -85,6 +88,13 @@ inline void run_gradcheck(const CaseList& cases) {
       if (differentiable(c, static_cast<int>(i))) in[i].set_requires_grad();
     const GradcheckResult r = gradcheck(c.f64, in, c.opt.gradcheck);
     CHECK_MESSAGE(r.ok, where, ": ", r.message);
+    if (c.opt.reference) {
+      REQUIRE_MESSAGE(in.size() == 1, where, ": a reference formula needs one input");
+      std::vector<double> expect = in[0].to_vector();
+      for (double& e : expect) e = c.opt.reference(e);
+      check_close(c.f64(in).detach(), Tensor<double>::from_vector(expect, in[0].shape()), 1e-13, 1e-15,
+                  where + " against its reference formula");
+    }
 
     std::vector<Tensor<double>> in64 = make_inputs<double>(cases.op(), c);
     std::vector<Tensor<float>> in32;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # run.sh [--asan] [TEST ...]: regenerate the emulated kernels, build and run each test
-# (reduce softmax_loss pool_drop_optim norm conv shift_involution; default all). Exit 1 on
+# (reduce softmax_loss pool_drop_optim norm conv shift_involution pointwise; default all). Exit 1 on
 # a test failure, 2 on a build failure. Env: EMU_BUILD (build folder, default
 # /tmp/patchnet-cuda-emu), EMU_ARGS (arguments for every test binary, e.g. an iteration
 # count), EMU_CUDA (kernel source folder, default <repo>/cuda; mutate.sh points it at a
@@ -18,7 +18,7 @@ for a in "$@"; do
     *) a=${a%.cpp}; tests+=("${a#t_}") ;;
   esac
 done
-[ ${#tests[@]} -eq 0 ] && tests=(reduce softmax_loss pool_drop_optim norm conv shift_involution)
+[ ${#tests[@]} -eq 0 ] && tests=(reduce softmax_loss pool_drop_optim norm conv shift_involution pointwise)
 for t in "${tests[@]}"; do
   [ -f "$here/t_$t.cpp" ] || { echo "run.sh: no test $here/t_$t.cpp" >&2; exit 2; }
 done
@@ -32,7 +32,7 @@ if [ $asan = 1 ]; then
   flags=(-std=c++20 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all)
   suffix=_asan
 fi
-declare -A asan_args=([reduce]=8 [softmax_loss]=40 [pool_drop_optim]=40 [norm]=6 [conv]=100 [shift_involution]=150)
+declare -A asan_args=([reduce]=8 [softmax_loss]=40 [pool_drop_optim]=40 [norm]=6 [conv]=100 [shift_involution]=150 [pointwise]=10)
 
 status=0
 summary=()

@@ -54,9 +54,7 @@ class Storage {
     if (device_.is_cpu()) {
       host_free(ptr_, (n_ ? n_ : 1) * sizeof(T));
     } else {
-#ifdef PATCHNET_WITH_CUDA
-      cuda::device_free(ptr_, device_.index);
-#endif
+      cuda::device_free(ptr_, device_.index);  // allocated there, so patchnet::cuda is linked
     }
   }
 

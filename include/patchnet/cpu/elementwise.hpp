@@ -48,4 +48,16 @@ void unary(math::UnaryOp op, const T* x, T* y, int64_t n, T s) {
   });
 }
 
+// gx[i] = gy[i] * dy/dx at x[i] (y = the forward's output), for the table's functions.
+template <class T>
+void unary_backward(math::UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n) {
+  math::visit_unary(op, [&]<math::UnaryOp Op>() {
+    if constexpr (math::is_unary_function(Op)) {
+      parallel_for(0, n, 1 << 15, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) gx[i] = gy[i] * math::unary_grad<Op>(x[i], y[i]);
+      });
+    }
+  });
+}
+
 }  // namespace patchnet::cpu

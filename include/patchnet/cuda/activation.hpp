@@ -5,10 +5,11 @@
 
 #include <cstdint>
 
-#include "patchnet/cuda/runtime.hpp"
+#include "patchnet/cuda/launcher.hpp"
 
 namespace patchnet::cuda {
 
+namespace impl {
 // y = gelu(x): exact erf form, or the tanh approximation.
 template <class T>
 void gelu_forward(const T* x, T* y, int64_t n, bool tanh_approx, Stream s = {});
@@ -22,5 +23,10 @@ void relu_forward(const T* x, T* y, int64_t n, Stream s = {});
 // gx = gy where y > 0, else 0; y is relu's output.
 template <class T>
 void relu_backward(const T* y, const T* gy, T* gx, int64_t n, Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(gelu_forward)
+PN_CUDA_LAUNCHER(gelu_backward)
+PN_CUDA_LAUNCHER(relu_forward)
+PN_CUDA_LAUNCHER(relu_backward)
 
 }  // namespace patchnet::cuda

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "patchnet/core/config.hpp"
-#include "patchnet/cuda/runtime.hpp"
+#include "patchnet/cuda/launcher.hpp"
 
 namespace patchnet::cuda {
 
@@ -17,6 +17,7 @@ struct StridedCopyParams {
   int64_t dst_strides[kMaxDims] = {};
 };
 
+namespace impl {
 template <class T>
 void strided_copy(const T* src, T* dst, const StridedCopyParams& p, Stream s = {});
 template <class T>
@@ -24,5 +25,9 @@ void fill(T* dst, int64_t n, T value, Stream s = {});
 // out[i] = a[i] + b[i]; used to accumulate gradients.
 template <class T>
 void add(const T* a, const T* b, T* out, int64_t n, Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(strided_copy)
+PN_CUDA_LAUNCHER(fill)
+PN_CUDA_LAUNCHER(add)
 
 }  // namespace patchnet::cuda

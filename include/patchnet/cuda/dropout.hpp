@@ -6,13 +6,14 @@
 
 #include <cstdint>
 
-#include "patchnet/cuda/runtime.hpp"
+#include "patchnet/cuda/launcher.hpp"
 #include "patchnet/math/dropout.hpp"
 
 namespace patchnet::cuda {
 
 using math::DropoutParams;
 
+namespace impl {
 // y[i] = x[i] * (kept(i) ? scale : 0); the same map is dropout's backward (gy -> gx).
 template <class T>
 void dropout_apply(const T* x, T* y, int64_t n, const DropoutParams& p, Stream s = {});
@@ -26,5 +27,9 @@ void drop_path_factors(T* factor, int64_t N, uint64_t seed, uint64_t base, uint3
 // backward).
 template <class T>
 void scale_rows(const T* x, const T* factor, T* y, int64_t rows, int64_t row_len, Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(dropout_apply)
+PN_CUDA_LAUNCHER(drop_path_factors)
+PN_CUDA_LAUNCHER(scale_rows)
 
 }  // namespace patchnet::cuda

@@ -5,11 +5,12 @@
 // tensor is never written.
 #pragma once
 
-#include "patchnet/cuda/runtime.hpp"
+#include "patchnet/cuda/launcher.hpp"
 #include "patchnet/math/involution.hpp"
 
 namespace patchnet::cuda {
 
+namespace impl {
 // out[n,oh,ow,c] = sum_{kh,kw} kernel[n,oh,ow,(kh*K+kw)*G + c%G] * x[n, oh*S+kh-pt, ow*S+kw-pl, c].
 template <class T>
 void involution_forward(const T* x, const T* kernel, T* out, const math::InvolutionDims& d, Stream s = {});
@@ -24,5 +25,9 @@ void involution_backward_input(const T* kernel, const T* gout, T* dx, const math
 template <class T>
 void involution_backward_kernel(const T* x, const T* gout, T* dkernel, const math::InvolutionDims& d,
                                 Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(involution_forward)
+PN_CUDA_LAUNCHER(involution_backward_input)
+PN_CUDA_LAUNCHER(involution_backward_kernel)
 
 }  // namespace patchnet::cuda

@@ -6,10 +6,11 @@
 
 #include <cstdint>
 
-#include "patchnet/cuda/runtime.hpp"
+#include "patchnet/cuda/launcher.hpp"
 
 namespace patchnet::cuda {
 
+namespace impl {
 // Per row r: lse[r] = m + log sum exp(x - m), rows[r] = (m - x_label) + log sum (double).
 template <class T>
 void cross_entropy_forward(const T* logits, const int32_t* labels, int64_t N, int64_t K, T* lse, double* rows,
@@ -39,5 +40,12 @@ void mean_of_rows(const double* rows, int64_t N, T* out, Stream s = {});
 template <class T>
 void topk_correct(const T* scores, const int32_t* labels, int64_t N, int64_t K, int64_t k,
                   unsigned long long* count, Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(cross_entropy_forward)
+PN_CUDA_LAUNCHER(cross_entropy_backward)
+PN_CUDA_LAUNCHER(cross_entropy_probs_forward)
+PN_CUDA_LAUNCHER(cross_entropy_probs_backward)
+PN_CUDA_LAUNCHER(mean_of_rows)
+PN_CUDA_LAUNCHER(topk_correct)
 
 }  // namespace patchnet::cuda

@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "patchnet/cuda/runtime.hpp"
+#include "patchnet/cuda/launcher.hpp"
 
 namespace patchnet::cuda {
 
@@ -37,6 +37,7 @@ struct BatchNormParams {
   bool unbiased_running_var = false;
 };
 
+namespace impl {
 // Training: batch mean / biased var per channel (double; shifted sums, see the .cu), and
 // running_mean / running_var updated in place when not null (strides in elements).
 // Eval: mean / var read from the running buffers. Then, per channel, stats = [mean,
@@ -54,12 +55,16 @@ void batch_norm_forward(const T* x, const T* gamma, const T* beta, T* running_me
 template <class T>
 void batch_norm_backward(const T* g, const T* x, const T* gamma, const T* stats, double* work, T* coef, T* dx,
                          T* dgamma, T* dbeta, const BatchNormParams& p, Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(batch_norm_forward)
+PN_CUDA_LAUNCHER(batch_norm_backward)
 
 struct LayerNormParams {
   int64_t rows = 0, channels = 0;
   double eps = 1e-5;
 };
 
+namespace impl {
 // Per row: mean, rstd = 1 / sqrt(biased var + eps) (both written, [rows]), and
 // y = (x - mean) * rstd * gamma + beta. gamma and beta are required ([C]).
 template <class T>
@@ -71,5 +76,8 @@ void layer_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean
 template <class T>
 void layer_norm_backward(const T* g, const T* x, const T* mean, const T* rstd, const T* gamma, double* work, T* dx,
                          T* dgamma, T* dbeta, const LayerNormParams& p, Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(layer_norm_forward)
+PN_CUDA_LAUNCHER(layer_norm_backward)
 
 }  // namespace patchnet::cuda

@@ -5,16 +5,20 @@
 
 #include <cstdint>
 
-#include "patchnet/cuda/runtime.hpp"
+#include "patchnet/cuda/launcher.hpp"
 #include "patchnet/math/optim.hpp"
 
 namespace patchnet::cuda {
 
+namespace impl {
 template <class T>
 void adam_update(T* p, T* m, T* v, const T* g, int64_t n, const math::AdamCoeffs<T>& c, Stream s = {});
 // momentum_buffer may be null when momentum is 0.
 template <class T>
 void sgd_update(T* p, T* momentum_buffer, const T* g, int64_t n, const math::SgdCoeffs<T>& c, bool nesterov,
                 Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(adam_update)
+PN_CUDA_LAUNCHER(sgd_update)
 
 }  // namespace patchnet::cuda

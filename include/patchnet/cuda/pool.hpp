@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "patchnet/cuda/runtime.hpp"
+#include "patchnet/cuda/launcher.hpp"
 
 namespace patchnet::cuda {
 
@@ -17,6 +17,7 @@ struct PoolParams {
   int64_t OH = 0, OW = 0;              // output [N, OH, OW, C]
 };
 
+namespace impl {
 // y = max over the window's valid taps.
 template <class T>
 void max_pool2d_forward(const T* x, T* y, const PoolParams& p, Stream s = {});
@@ -37,5 +38,12 @@ template <class T>
 void global_avg_pool_forward(const T* x, T* y, int64_t N, int64_t HW, int64_t C, Stream s = {});
 template <class T>
 void global_avg_pool_backward(const T* gy, T* dx, int64_t N, int64_t HW, int64_t C, Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(max_pool2d_forward)
+PN_CUDA_LAUNCHER(max_pool2d_backward)
+PN_CUDA_LAUNCHER(avg_pool2d_forward)
+PN_CUDA_LAUNCHER(avg_pool2d_backward)
+PN_CUDA_LAUNCHER(global_avg_pool_forward)
+PN_CUDA_LAUNCHER(global_avg_pool_backward)
 
 }  // namespace patchnet::cuda

@@ -5,13 +5,14 @@
 
 #include <cstdint>
 
-#include "patchnet/cuda/runtime.hpp"
+#include "patchnet/cuda/launcher.hpp"
 #include "patchnet/math/activation.hpp"
 
 namespace patchnet::cuda {
 
 using math::SoftmaxParams;
 
+namespace impl {
 // y = softmax(x) or log_softmax(x) along dim.
 template <class T>
 void softmax_forward(const T* x, T* y, const SoftmaxParams& p, Stream s = {});
@@ -19,5 +20,8 @@ void softmax_forward(const T* x, T* y, const SoftmaxParams& p, Stream s = {});
 // gx = g - exp(y) sum g.
 template <class T>
 void softmax_backward(const T* y, const T* gy, T* gx, const SoftmaxParams& p, Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(softmax_forward)
+PN_CUDA_LAUNCHER(softmax_backward)
 
 }  // namespace patchnet::cuda

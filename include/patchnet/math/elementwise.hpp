@@ -23,15 +23,27 @@ PATCHNET_HD inline T binary(T a, T b) {
   else return a / b;
 }
 
-// Unary ops; `s` is the scalar operand of the *Scalar ops and ignored by the others.
+// The pointwise functions of one tensor, one row each: (public name, UnaryOp entry). Each
+// has its formula in unary<Op> and its derivative in unary_grad<Op> below, and that is all
+// an activation needs: ops/elementwise.hpp makes the public function with its autograd
+// from the row, and the CPU loops and CUDA kernels of the forward and the backward are
+// instantiated from the table (docs/architecture.md, "How to add an op", route 2).
+#define PATCHNET_UNARY_FUNCTIONS(X) \
+  X(exp, Exp)                       \
+  X(log, Log)                       \
+  X(sqrt, Sqrt)                     \
+  X(square, Square)                 \
+  X(tanh, Tanh)                     \
+  X(sigmoid, Sigmoid)               \
+  X(silu, Silu)
+
+// Unary ops: the functions above, then the ones with a scalar operand `s` (ignored by the
+// others), whose public functions are written out in ops/elementwise.hpp.
 enum class UnaryOp : uint8_t {
+#define PN_UNARY_ENTRY(fn, Op) Op,
+  PATCHNET_UNARY_FUNCTIONS(PN_UNARY_ENTRY)
+#undef PN_UNARY_ENTRY
   Neg,
-  Exp,
-  Log,
-  Sqrt,
-  Square,
-  Tanh,
-  Sigmoid,
   AddScalar,   // x + s
   MulScalar,   // x * s
   RSubScalar,  // s - x
@@ -39,21 +51,46 @@ enum class UnaryOp : uint8_t {
   PowScalar,   // x ^ s
 };
 
+template <class T>
+PATCHNET_HD inline T sigmoid_of(T x) {
+  using std::exp;
+  return T(1) / (T(1) + exp(-x));
+}
+
 template <UnaryOp Op, class T>
 PATCHNET_HD inline T unary(T x, T s) {
   using std::exp, std::log, std::sqrt, std::tanh, std::pow;
-  if constexpr (Op == UnaryOp::Neg) return -x;
-  else if constexpr (Op == UnaryOp::Exp) return exp(x);
+  if constexpr (Op == UnaryOp::Exp) return exp(x);
   else if constexpr (Op == UnaryOp::Log) return log(x);
   else if constexpr (Op == UnaryOp::Sqrt) return sqrt(x);
   else if constexpr (Op == UnaryOp::Square) return x * x;
   else if constexpr (Op == UnaryOp::Tanh) return tanh(x);
-  else if constexpr (Op == UnaryOp::Sigmoid) return T(1) / (T(1) + exp(-x));
+  else if constexpr (Op == UnaryOp::Sigmoid) return sigmoid_of(x);
+  else if constexpr (Op == UnaryOp::Silu) return x * sigmoid_of(x);  // x sigmoid(x), "swish"
+  else if constexpr (Op == UnaryOp::Neg) return -x;
   else if constexpr (Op == UnaryOp::AddScalar) return x + s;
   else if constexpr (Op == UnaryOp::MulScalar) return x * s;
   else if constexpr (Op == UnaryOp::RSubScalar) return s - x;
   else if constexpr (Op == UnaryOp::RDivScalar) return s / x;
   else return pow(x, s);
+}
+
+// dy/dx of the table's functions, given the input x and the output y = unary<Op>(x).
+template <UnaryOp Op, class T>
+PATCHNET_HD inline T unary_grad(T x, T y) {
+  if constexpr (Op == UnaryOp::Exp) return y;
+  else if constexpr (Op == UnaryOp::Log) return T(1) / x;
+  else if constexpr (Op == UnaryOp::Sqrt) return T(0.5) / y;
+  else if constexpr (Op == UnaryOp::Square) return T(2) * x;
+  else if constexpr (Op == UnaryOp::Tanh) return T(1) - y * y;
+  else if constexpr (Op == UnaryOp::Sigmoid) return y * (T(1) - y);
+  else if constexpr (Op == UnaryOp::Silu) {
+    const T sg = sigmoid_of(x);
+    return sg * (T(1) + x * (T(1) - sg));
+  } else {
+    static_assert(Op == UnaryOp::Exp, "unary_grad: this op has no derivative in the table");
+    return T(0);
+  }
 }
 
 // Calls f.template operator()<Op>() for the runtime op.
@@ -70,13 +107,11 @@ inline void visit_binary(BinaryOp op, F&& f) {
 template <class F>
 inline void visit_unary(UnaryOp op, F&& f) {
   switch (op) {
+#define PN_UNARY_CASE(fn, Op) \
+  case UnaryOp::Op: f.template operator()<UnaryOp::Op>(); break;
+    PATCHNET_UNARY_FUNCTIONS(PN_UNARY_CASE)
+#undef PN_UNARY_CASE
     case UnaryOp::Neg: f.template operator()<UnaryOp::Neg>(); break;
-    case UnaryOp::Exp: f.template operator()<UnaryOp::Exp>(); break;
-    case UnaryOp::Log: f.template operator()<UnaryOp::Log>(); break;
-    case UnaryOp::Sqrt: f.template operator()<UnaryOp::Sqrt>(); break;
-    case UnaryOp::Square: f.template operator()<UnaryOp::Square>(); break;
-    case UnaryOp::Tanh: f.template operator()<UnaryOp::Tanh>(); break;
-    case UnaryOp::Sigmoid: f.template operator()<UnaryOp::Sigmoid>(); break;
     case UnaryOp::AddScalar: f.template operator()<UnaryOp::AddScalar>(); break;
     case UnaryOp::MulScalar: f.template operator()<UnaryOp::MulScalar>(); break;
     case UnaryOp::RSubScalar: f.template operator()<UnaryOp::RSubScalar>(); break;
@@ -85,6 +120,9 @@ inline void visit_unary(UnaryOp op, F&& f) {
   }
 }
 
+// Whether an op is one of the table's functions (has unary_grad).
+constexpr bool is_unary_function(UnaryOp op) { return op < UnaryOp::Neg; }
+
 // One name per enum entry: the static_asserts fail when an op is added without its name.
 inline const char* name(BinaryOp op) {
   constexpr const char* names[] = {"add", "sub", "mul", "div"};
@@ -92,8 +130,10 @@ inline const char* name(BinaryOp op) {
   return names[static_cast<int>(op)];
 }
 inline const char* name(UnaryOp op) {
-  constexpr const char* names[] = {"neg", "exp", "log", "sqrt", "square", "tanh", "sigmoid",
-                                   "add_scalar", "mul_scalar", "rsub_scalar", "rdiv_scalar", "pow_scalar"};
+#define PN_UNARY_NAME(fn, Op) #fn,
+  constexpr const char* names[] = {PATCHNET_UNARY_FUNCTIONS(PN_UNARY_NAME) "neg", "add_scalar", "mul_scalar",
+                                   "rsub_scalar", "rdiv_scalar", "pow_scalar"};
+#undef PN_UNARY_NAME
   static_assert(std::size(names) == static_cast<size_t>(UnaryOp::PowScalar) + 1, "a UnaryOp has no name");
   return names[static_cast<int>(op)];
 }

@@ -1,5 +1,5 @@
 // Parameter-free elementwise layers: GELU (exact erf form by default, as Keras'
-// "gelu" and tf.nn.gelu), ReLU, Softmax over the last dimension (the ConvMixer seed's
+// "gelu" and tf.nn.gelu), ReLU, SiLU, Softmax over the last dimension (the ConvMixer seed's
 // Dense(activation="softmax") head), and Rescaling (Keras: y = x * scale + offset; the
 // ConvMixer seed's Rescaling(1/255)).
 #pragma once
@@ -28,6 +28,14 @@ class ReLU : public Module<T> {
  public:
   Tensor<T> forward(const Tensor<T>& x) override { return relu(x); }
   std::string type_name() const override { return "ReLU"; }
+};
+
+// x sigmoid(x) (PyTorch's SiLU, Keras' "silu" / "swish").
+template <FloatingPoint T>
+class SiLU : public Module<T> {
+ public:
+  Tensor<T> forward(const Tensor<T>& x) override { return silu(x); }
+  std::string type_name() const override { return "SiLU"; }
 };
 
 template <FloatingPoint T>

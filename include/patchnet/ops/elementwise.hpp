@@ -1,10 +1,11 @@
 // Elementwise arithmetic: add, sub, mul, div with NumPy broadcasting; the same with a
-// scalar; neg, exp, log, sqrt, square, tanh, sigmoid, pow; and the operators + - * /.
+// scalar; neg, pow; the functions of the elementwise table (exp, log, sqrt, square, tanh,
+// sigmoid, silu: math/elementwise.hpp); and the operators + - * /.
 //
-// Backward (composed from these same ops): for a broadcast input the gradient is summed
-// back to its shape (sum_to). d(a*b) = g*b, g*a; d(a/b) = g/b, -g*a/b^2; d exp = g*y;
-// d log = g/x; d sqrt = g/(2y); d tanh = g*(1-y^2); d sigmoid = g*y*(1-y);
-// d x^p = g*p*x^(p-1).
+// Backward: the table's functions in one fused pass, g * unary_grad(x, y) (so, like gelu,
+// their gradients are not differentiated again); the rest composed from these same ops:
+// for a broadcast input the gradient is summed back to its shape (sum_to); d(a*b) = g*b,
+// g*a; d(a/b) = g/b, -g*a/b^2; d x^p = g*p*x^(p-1).
 #pragma once
 
 #include <type_traits>
@@ -131,6 +132,23 @@ Tensor<T> unary_op(math::UnaryOp op, const Tensor<T>& x, T s, Deriv deriv) {
                       });
   return out;
 }
+
+// A function of the table: forward and backward are the table's loops and kernels,
+// gx = g * unary_grad(x, y) in one pass.
+template <FloatingPoint T>
+Tensor<T> unary_function(math::UnaryOp op, const Tensor<T>& x) {
+  PN_CHECK(math::is_unary_function(op), math::name(op), ": not a function of the elementwise table");
+  PN_CHECK(x.defined(), math::name(op), ": input is undefined");
+  Tensor<T> out = unary_forward(op, x, T(0));
+  autograd::record<T>(math::name(op), {x}, {out}, [op, xd = x.detach().contiguous(), yd = out.detach()](const auto& g, const auto&) {
+    const Tensor<T> gc = g[0].contiguous();
+    Tensor<T> gx = Tensor<T>::empty(xd.shape(), xd.device());
+    if (xd.is_cpu()) cpu::unary_backward(op, xd.data(), yd.data(), gc.data(), gx.data(), xd.numel());
+    else PN_CUDA(math::name(op), cuda::unary_backward(op, xd.data(), yd.data(), gc.data(), gx.data(), xd.numel()));
+    return std::vector<Tensor<T>>{gx};
+  });
+  return out;
+}
 }  // namespace detail
 
 template <FloatingPoint T>
@@ -169,40 +187,15 @@ Tensor<T> neg(const Tensor<T>& x) {
   return mul(x, T(-1));
 }
 
-template <FloatingPoint T>
-Tensor<T> exp(const Tensor<T>& x) {
-  return detail::unary_op(math::UnaryOp::Exp, x, T(0), [](const Tensor<T>&, const Tensor<T>& yd) { return yd; });
-}
-
-template <FloatingPoint T>
-Tensor<T> log(const Tensor<T>& x) {
-  return detail::unary_op(math::UnaryOp::Log, x, T(0),
-                          [](const Tensor<T>& xd, const Tensor<T>&) { return rdiv(xd, T(1)); });
-}
-
-template <FloatingPoint T>
-Tensor<T> sqrt(const Tensor<T>& x) {
-  return detail::unary_op(math::UnaryOp::Sqrt, x, T(0),
-                          [](const Tensor<T>&, const Tensor<T>& yd) { return rdiv(yd, T(0.5)); });
-}
-
-template <FloatingPoint T>
-Tensor<T> square(const Tensor<T>& x) {
-  return detail::unary_op(math::UnaryOp::Square, x, T(0),
-                          [](const Tensor<T>& xd, const Tensor<T>&) { return mul(xd, T(2)); });
-}
-
-template <FloatingPoint T>
-Tensor<T> tanh(const Tensor<T>& x) {
-  return detail::unary_op(math::UnaryOp::Tanh, x, T(0),
-                          [](const Tensor<T>&, const Tensor<T>& yd) { return rsub(square(yd), T(1)); });
-}
-
-template <FloatingPoint T>
-Tensor<T> sigmoid(const Tensor<T>& x) {
-  return detail::unary_op(math::UnaryOp::Sigmoid, x, T(0),
-                          [](const Tensor<T>&, const Tensor<T>& yd) { return mul(yd, rsub(yd, T(1))); });
-}
+// The pointwise functions of math/elementwise.hpp's table (exp, log, sqrt, square, tanh,
+// sigmoid, silu, ...), one public function per row.
+#define PN_UNARY_FUNCTION(fn, Op)                      \
+  template <FloatingPoint T>                           \
+  Tensor<T> fn(const Tensor<T>& x) {                   \
+    return detail::unary_function(math::UnaryOp::Op, x); \
+  }
+PATCHNET_UNARY_FUNCTIONS(PN_UNARY_FUNCTION)
+#undef PN_UNARY_FUNCTION
 
 template <FloatingPoint T>
 Tensor<T> pow(const Tensor<T>& x, std::type_identity_t<T> p) {

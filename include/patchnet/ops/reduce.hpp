@@ -58,11 +58,9 @@ Tensor<T> sum(const Tensor<T>& x, const std::vector<int64_t>& axes, bool keepdim
       p.shape[i] = x.size(i);
       p.reduce[i] = mask[static_cast<size_t>(i)];
     }
-    PN_CUDA("sum", {
-      const int64_t ws = cuda::sum_axes_workspace(p);
-      Tensor<T> workspace = ws > 0 ? Tensor<T>::empty({ws}, x.device()) : Tensor<T>();
-      cuda::sum_axes(xc.data(), out.data(), ws > 0 ? workspace.data() : nullptr, p);
-    });
+    const int64_t ws = PN_CUDA("sum", cuda::sum_axes_workspace(p));
+    Tensor<T> workspace = ws > 0 ? Tensor<T>::empty({ws}, x.device()) : Tensor<T>();
+    cuda::sum_axes(xc.data(), out.data(), ws > 0 ? workspace.data() : nullptr, p);
   }
   const Shape in_shape = x.shape(), kept = detail::reduced_shape(x.shape(), mask, true);
   autograd::record<T>("sum", {x}, {out}, [in_shape, kept](const auto& g, const auto&) {
