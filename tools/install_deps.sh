@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a task needs, unless they are there already.
 #
-#   bash tools/install_deps.sh build   # compiler, CMake, Eigen, doctest, Google Benchmark, stb
+#   bash tools/install_deps.sh build   # compiler, CMake, Eigen, doctest, Google Benchmark, stb,
+#                                      # libjpeg-turbo, libpng
 #   bash tools/install_deps.sh data    # + python3-numpy, python3-pil (CIFAR-10 from ../shared/data)
 #
 # As root it runs apt-get; otherwise through sudo when sudo needs no password; otherwise it
 # prints the exact command to run and exits 1. Nothing is installed when nothing is missing.
 set -euo pipefail
 
-packages=(ca-certificates cmake ninja-build g++ libeigen3-dev doctest-dev libbenchmark-dev libstb-dev)
+packages=(ca-certificates cmake ninja-build g++ libeigen3-dev doctest-dev libbenchmark-dev libstb-dev libturbojpeg0-dev libpng-dev)
 for what in "$@"; do
   case $what in
     build) ;;

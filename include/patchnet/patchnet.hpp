@@ -67,10 +67,13 @@
 #include "patchnet/train/progress.hpp"
 #include "patchnet/train/trainer.hpp"
 
-// Image files (decoding JPEG / PNG, writing PNG pictures) need stb's headers (Debian:
-// libstb-dev); without them the rest of patchnet works and these are left out.
-#if __has_include(<stb_image.h>) && __has_include(<stb_image_write.h>)
+// Image files: decoding JPEG / PNG needs libjpeg-turbo and libpng (Debian: libturbojpeg0-dev,
+// libpng-dev), writing PNG pictures stb_image_write (libstb-dev); without them the rest of
+// patchnet works and these are left out.
+#if __has_include(<turbojpeg.h>) && __has_include(<png.h>)
 #include "patchnet/data/image_folder.hpp"
+#endif
+#if __has_include(<stb_image_write.h>)
 #include "patchnet/viz/canvas.hpp"
 #include "patchnet/viz/colormap.hpp"
 #include "patchnet/viz/grid.hpp"

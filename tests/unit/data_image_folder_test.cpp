@@ -1,7 +1,7 @@
 // read_image_folder, list_images, load_image_rgb and the TensorFlow bilinear resize: PNG
 // and JPEG files written here with stb_image_write, resize values from PyTorch (whose
 // align_corners=False bilinear is TensorFlow's half-pixel rule), and the errors.
-#include "patchnet/data/image_folder.hpp"  // before stb_image_write: it compiles stb_image
+#include "patchnet/data/image_folder.hpp"
 
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -15,6 +15,7 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -179,12 +180,12 @@ TEST_CASE("data: read_image_folder errors name the folder or file") {
   CHECK_THROWS_PN(read_image_folder(root, "train", 4, 4),
                   root + "/train/dog: class folder holds no .jpg, .jpeg or .png images");
 
-  // Random bytes named x.jpg: the file and stb_image's reason.
+  // Random bytes named x.jpg: the file and the reason.
   std::vector<uint8_t> junk(300);
   for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<uint8_t>((i * 97 + 13) % 251);
   write_bytes(dir.path / "train" / "dog" / "x.jpg", junk);
   CHECK_THROWS_PN(read_image_folder(root, "train", 4, 4),
-                  "decode_image_file: " + root + "/train/dog/x.jpg: cannot decode (not a valid JPEG or PNG image): ");
+                  "decode_image: " + root + "/train/dog/x.jpg: cannot decode (not a valid JPEG or PNG image): ");
   CHECK_THROWS_PN(read_image_folder(root, "train", 4, 4), "unknown image type");
   // A PNG cut short: a real PNG header, then nothing.
   write_png(dir.path / "cut.png", 4, 4, 3, pattern(4, 4, 3, 1));
@@ -197,7 +198,7 @@ TEST_CASE("data: read_image_folder errors name the folder or file") {
   CHECK_THROWS_PN(read_image_folder(root, "train", 4, 4), root + "/train/dog/x.jpg: empty file (0 bytes)");
 
   CHECK_THROWS_PN(load_image_rgb(root + "/missing.png", 4, 4),
-                  "decode_image_file: " + root + "/missing.png: file not found");
+                  "decode_image: " + root + "/missing.png: file not found");
   CHECK_THROWS_PN(list_images(root + "/missing"), "list_images: " + root + "/missing: folder not found");
   CHECK_THROWS_PN(list_images(root + "/cut.png"), root + "/cut.png: not a folder");
 }
@@ -215,11 +216,56 @@ TEST_CASE("data: image-folder splits with different class folders are refused, n
 TEST_CASE("data: an image whose header declares too many pixels is refused before decoding") {
   const test::TempDir dir("img_bomb");
   const fs::path file = dir.path / "bomb.png";
-  write_png(file, 1, 1, 3, {1, 2, 3});  // then a header claiming 768 MB of RGB (stb_image itself stops at 1 GB)
+  write_png(file, 1, 1, 3, {1, 2, 3});  // then a header claiming 768 MB of RGB, with its CRC
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  const unsigned char size[8] = {0, 0, 0x3e, 0x80, 0, 0, 0x3e, 0x80};  // IHDR width, height: 16000 x 16000
-  f.seekp(16);
-  f.write(reinterpret_cast<const char*>(size), 8);
+  unsigned char ihdr[17];  // "IHDR" and its 13 bytes, from offset 12
+  f.seekg(12);
+  f.read(reinterpret_cast<char*>(ihdr), 17);
+  const unsigned char size[8] = {0, 0, 0x3e, 0x80, 0, 0, 0x3e, 0x80};  // width, height: 16000 x 16000
+  std::copy(size, size + 8, ihdr + 4);
+  uint32_t crc = 0xFFFFFFFFu;  // the PNG CRC-32 (polynomial 0xEDB88320)
+  for (unsigned char b : ihdr) {
+    crc ^= b;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xFFFFFFFFu;
+  const unsigned char crc_be[4] = {static_cast<unsigned char>(crc >> 24), static_cast<unsigned char>(crc >> 16),
+                                   static_cast<unsigned char>(crc >> 8), static_cast<unsigned char>(crc)};
+  f.seekp(12);
+  f.write(reinterpret_cast<const char*>(ihdr), 17);
+  f.write(reinterpret_cast<const char*>(crc_be), 4);
   f.close();
   CHECK_THROWS_PN(decode_image_file(file.string()), "bomb.png: the image declares 16000x16000 pixels, more than");
+}
+
+TEST_CASE("data: JPEG decoding: channels, a header declaring too many pixels, a cut file") {
+  const test::TempDir dir("img_jpeg");
+  std::vector<uint8_t> px(static_cast<size_t>(8 * 8 * 3));
+  for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint8_t>(i * 5 % 256);
+  write_jpg(dir.path / "a.jpg", 8, 8, px);
+  std::ifstream in(dir.path / "a.jpg", std::ios::binary);
+  const std::vector<uint8_t> jpg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const DecodedImage ok = decode_image(jpg, "a.jpg", 3);
+  CHECK(ok.height == 8);
+  CHECK(ok.width == 8);
+  CHECK(ok.pixels.size() == px.size());
+  CHECK(decode_image(jpg, "a.jpg", 1).pixels.size() == 64u);
+  const DecodedImage rgba = decode_image(jpg, "a.jpg", 4);
+  CHECK(rgba.pixels[3] == 255);
+  CHECK(rgba.pixels[4 * 63 + 3] == 255);
+  CHECK(std::equal(rgba.pixels.begin(), rgba.pixels.begin() + 3, ok.pixels.begin()));
+
+  // The baseline frame header (SOF0, FF C0): length(2) precision(1) height(2) width(2).
+  std::vector<uint8_t> bomb = jpg;
+  size_t sof = 0;
+  for (size_t i = 0; i + 1 < bomb.size(); ++i)
+    if (bomb[i] == 0xFF && bomb[i + 1] == 0xC0) { sof = i; break; }
+  REQUIRE(sof > 0);
+  bomb[sof + 5] = bomb[sof + 7] = 0xEA;  // 60000 x 60000 (libjpeg itself stops above 65500)
+  bomb[sof + 6] = bomb[sof + 8] = 0x60;
+  CHECK_THROWS_PN(decode_image(bomb, "bomb.jpg"), "bomb.jpg: the image declares 60000x60000 pixels, more than the limit");
+
+  std::vector<uint8_t> cut(jpg.begin(), jpg.begin() + static_cast<std::ptrdiff_t>(jpg.size() / 2));
+  CHECK_THROWS_PN(decode_image(cut, "cut.jpg"), "decode_image: cut.jpg: cannot decode (not a valid JPEG image): ");
+  CHECK_THROWS_PN(decode_image(jpg, "a.jpg", 5), "decode_image: a.jpg: channels 5 must be in [1, 4]");
 }
