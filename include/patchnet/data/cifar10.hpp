@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -37,10 +38,9 @@ inline const char* cifar10_hint() {
   return "; see ../shared/data/README.md, or fetch the official files with tools/download_cifar10.sh";
 }
 
-// Appends the records of one file to `out` (label checked, planes -> HWC).
-inline void append_cifar10_file(const std::filesystem::path& file, ImageSet& out) {
-  const std::string name = absolute_path(file);
-  const std::vector<uint8_t> raw = read_file_bytes(file, "read_cifar10", cifar10_hint());
+// Appends the records of one file's bytes to `out` (label checked, planes -> HWC); `name`
+// names the file in errors.
+inline void append_cifar10_bytes(std::span<const uint8_t> raw, const std::string& name, ImageSet& out) {
   const int64_t size = static_cast<int64_t>(raw.size());
   PN_CHECK(size > 0, "read_cifar10: ", name, ": empty file (0 bytes)");
   PN_CHECK(size % kCifar10RecordBytes == 0, "read_cifar10: ", name, ": truncated: ", size,
@@ -61,6 +61,11 @@ inline void append_cifar10_file(const std::filesystem::path& file, ImageSet& out
       for (int64_t c = 0; c < 3; ++c) dst[p * 3 + c] = rec[1 + c * plane + p];
   }
   out.n += records;
+}
+
+inline void append_cifar10_file(const std::filesystem::path& file, ImageSet& out) {
+  const std::vector<uint8_t> raw = read_file_bytes(file, "read_cifar10", cifar10_hint());
+  append_cifar10_bytes(raw, absolute_path(file), out);
 }
 }  // namespace detail
 
