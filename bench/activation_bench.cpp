@@ -47,19 +47,29 @@ void elementwise_fwd_bwd(benchmark::State& state, const Shape& shape, Op op, dou
 }  // namespace
 
 // FLOPs per element counted as the formula's arithmetic, erf/exp as one each.
-static void BM_gelu_fwd(benchmark::State& s) { elementwise_fwd(s, kGelu, [](const auto& x) { return gelu(x); }, 5); }
+static void BM_gelu_fwd(benchmark::State& s) {
+  elementwise_fwd(
+      s, kGelu, [](const auto& x) { return gelu(x); }, 5);
+}
 static void BM_gelu_fwd_bwd(benchmark::State& s) {
-  elementwise_fwd_bwd(s, kGelu, [](const auto& x) { return gelu(x); }, 5 + 12);
+  elementwise_fwd_bwd(
+      s, kGelu, [](const auto& x) { return gelu(x); }, 5 + 12);
 }
 static void BM_gelu_tanh_fwd(benchmark::State& s) {
-  elementwise_fwd(s, kGelu, [](const auto& x) { return gelu(x, GeluApprox::Tanh); }, 9);
+  elementwise_fwd(
+      s, kGelu, [](const auto& x) { return gelu(x, GeluApprox::Tanh); }, 9);
 }
 static void BM_gelu_tanh_fwd_bwd(benchmark::State& s) {
-  elementwise_fwd_bwd(s, kGelu, [](const auto& x) { return gelu(x, GeluApprox::Tanh); }, 9 + 18);
+  elementwise_fwd_bwd(
+      s, kGelu, [](const auto& x) { return gelu(x, GeluApprox::Tanh); }, 9 + 18);
 }
-static void BM_relu_fwd(benchmark::State& s) { elementwise_fwd(s, kRelu, [](const auto& x) { return relu(x); }, 1); }
+static void BM_relu_fwd(benchmark::State& s) {
+  elementwise_fwd(
+      s, kRelu, [](const auto& x) { return relu(x); }, 1);
+}
 static void BM_relu_fwd_bwd(benchmark::State& s) {
-  elementwise_fwd_bwd(s, kRelu, [](const auto& x) { return relu(x); }, 2);
+  elementwise_fwd_bwd(
+      s, kRelu, [](const auto& x) { return relu(x); }, 2);
 }
 BENCHMARK(BM_gelu_fwd)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_gelu_fwd_bwd)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -110,19 +120,23 @@ BENCHMARK(BM_cross_entropy_fwd_bwd)->Unit(benchmark::kMicrosecond)->UseRealTime(
 // Dropout and drop path in training; FLOPs: the multiply (the Philox rounds are integer).
 static void BM_dropout_fwd(benchmark::State& state) {
   Generator gen(1);
-  elementwise_fwd(state, kDropout, [&](const auto& x) { return dropout(x, 0.2, true, gen); }, 1);
+  elementwise_fwd(
+      state, kDropout, [&](const auto& x) { return dropout(x, 0.2, true, gen); }, 1);
 }
 static void BM_dropout_fwd_bwd(benchmark::State& state) {
   Generator gen(1);
-  elementwise_fwd_bwd(state, kDropout, [&](const auto& x) { return dropout(x, 0.2, true, gen); }, 2, 4);
+  elementwise_fwd_bwd(
+      state, kDropout, [&](const auto& x) { return dropout(x, 0.2, true, gen); }, 2, 4);
 }
 static void BM_drop_path_fwd(benchmark::State& state) {
   Generator gen(1);
-  elementwise_fwd(state, kDropPath, [&](const auto& x) { return drop_path(x, 0.1, true, gen); }, 1);
+  elementwise_fwd(
+      state, kDropPath, [&](const auto& x) { return drop_path(x, 0.1, true, gen); }, 1);
 }
 static void BM_drop_path_fwd_bwd(benchmark::State& state) {
   Generator gen(1);
-  elementwise_fwd_bwd(state, kDropPath, [&](const auto& x) { return drop_path(x, 0.1, true, gen); }, 2, 4);
+  elementwise_fwd_bwd(
+      state, kDropPath, [&](const auto& x) { return drop_path(x, 0.1, true, gen); }, 2, 4);
 }
 BENCHMARK(BM_dropout_fwd)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_dropout_fwd_bwd)->Unit(benchmark::kMillisecond)->UseRealTime();

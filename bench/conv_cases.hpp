@@ -39,13 +39,16 @@ using CM = ConvMixerShape;
 using SV = ShiftVitShape;
 using IN = InvolutionShape;
 
-inline const ConvBench kDepthwise{{CM::N, CM::H, CM::W, CM::C}, {CM::K, CM::K, CM::C}, {.padding = Padding::Same}, true};
+inline const ConvBench kDepthwise{
+    {CM::N, CM::H, CM::W, CM::C}, {CM::K, CM::K, CM::C}, {.padding = Padding::Same}, true};
 inline const ConvBench kStem{
-    {CM::N, CM::H * CM::P, CM::W * CM::P, 3}, {CM::P, CM::P, 3, CM::C}, {.stride = CM::P}, false, false};
+    {CM::N, CM::H* CM::P, CM::W* CM::P, 3}, {CM::P, CM::P, 3, CM::C}, {.stride = CM::P}, false, false};
 inline const ConvBench kPointwise{{CM::N, CM::H, CM::W, CM::C}, {1, 1, CM::C, CM::C}, {}};
-inline const ConvBench kPatchProjection{
-    {SV::N, SV::Image, SV::Image, 3}, {SV::P, SV::P, 3, SV::C}, {.stride = SV::P, .padding = Padding::Same},
-    false, false};
+inline const ConvBench kPatchProjection{{SV::N, SV::Image, SV::Image, 3},
+                                        {SV::P, SV::P, 3, SV::C},
+                                        {.stride = SV::P, .padding = Padding::Same},
+                                        false,
+                                        false};
 inline const ConvBench kPatchMerge{
     {SV::N, SV::H, SV::W, SV::C}, {2, 2, SV::C, 2 * SV::C}, {.stride = 2, .padding = Padding::Same}};
 inline const ConvBench kBaseline3x3{

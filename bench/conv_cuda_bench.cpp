@@ -44,14 +44,10 @@ void conv_fwd_bwd(benchmark::State& state, const ConvBench& c) {
 
 // ConvMixer: depthwise 5x5 "same" on [128,16,16,256] (hand-written kernels).
 BENCHMARK_CAPTURE(conv_fwd, cuda_convmixer_depthwise_5x5, kDepthwise)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK_CAPTURE(conv_fwd_bwd, cuda_convmixer_depthwise_5x5, kDepthwise)
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+BENCHMARK_CAPTURE(conv_fwd_bwd, cuda_convmixer_depthwise_5x5, kDepthwise)->Unit(benchmark::kMicrosecond)->UseRealTime();
 // ConvMixer channel mixing, conv2d 1x1 (one cuBLAS GEMM; backward two and a column sum).
 BENCHMARK_CAPTURE(conv_fwd, cuda_convmixer_pointwise_1x1, kPointwise)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK_CAPTURE(conv_fwd_bwd, cuda_convmixer_pointwise_1x1, kPointwise)
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+BENCHMARK_CAPTURE(conv_fwd_bwd, cuda_convmixer_pointwise_1x1, kPointwise)->Unit(benchmark::kMicrosecond)->UseRealTime();
 // ConvMixer stem: patch 2, [128,32,32,3] -> [128,16,16,256] (space-to-depth + GEMM).
 BENCHMARK_CAPTURE(conv_fwd, cuda_convmixer_stem_patch2, kStem)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(conv_fwd_bwd, cuda_convmixer_stem_patch2, kStem)->Unit(benchmark::kMicrosecond)->UseRealTime();
@@ -63,12 +59,8 @@ BENCHMARK_CAPTURE(conv_fwd_bwd, cuda_shiftvit_patch_projection, kPatchProjection
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(conv_fwd, cuda_shiftvit_patch_merge, kPatchMerge)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK_CAPTURE(conv_fwd_bwd, cuda_shiftvit_patch_merge, kPatchMerge)
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+BENCHMARK_CAPTURE(conv_fwd_bwd, cuda_shiftvit_patch_merge, kPatchMerge)->Unit(benchmark::kMicrosecond)->UseRealTime();
 // Conv baseline's first 3x3 layer, [256,32,32,3] -> 32 (im2col + GEMM).
 BENCHMARK_CAPTURE(conv_fwd, cuda_conv_baseline_3x3, kBaseline3x3)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK_CAPTURE(conv_fwd_bwd, cuda_conv_baseline_3x3, kBaseline3x3)
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+BENCHMARK_CAPTURE(conv_fwd_bwd, cuda_conv_baseline_3x3, kBaseline3x3)->Unit(benchmark::kMicrosecond)->UseRealTime();
 #endif  // PATCHNET_WITH_CUDA

@@ -44,9 +44,9 @@ BENCHMARK(BM_involution_fwd_bwd)->ArgName("case")->Arg(0)->Arg(1)->Unit(benchmar
 static void BM_involution_layer_fwd_bwd(benchmark::State& state) {
   const int64_t C = S::C, Cr = S::C / 2, KK = S::K * S::K;
   auto x = input({S::N, S::H, S::W, C}, 1, true);
-  InvolutionParams<float> p{input({C, Cr}, 2, true),    input({Cr}, 3, true),      input({Cr}, 4, true),
-                            input({Cr}, 5, true),       Tensor<float>::zeros({Cr}), Tensor<float>::ones({Cr}),
-                            input({Cr, KK}, 6, true),   input({KK}, 7, true)};
+  InvolutionParams<float> p{input({C, Cr}, 2, true),  input({Cr}, 3, true),       input({Cr}, 4, true),
+                            input({Cr}, 5, true),     Tensor<float>::zeros({Cr}), Tensor<float>::ones({Cr}),
+                            input({Cr, KK}, 6, true), input({KK}, 7, true)};
   const InvolutionOptions opt{.kernel_size = S::K, .stride = 1, .groups = 1};
   const auto dy = Tensor<float>::ones(x.shape());
   auto step = [&] {

@@ -52,9 +52,14 @@ static void BM_cuda_involution_layer_fwd_bwd(benchmark::State& state) {
   const Device dev = Device::cuda();
   auto param = [&](const Shape& s, uint64_t seed) { return input(s, seed).to(dev).set_requires_grad(); };
   auto x = param({S::N, S::H, S::W, C}, 1);
-  InvolutionParams<float> p{param({C, Cr}, 2),       param({Cr}, 3),  param({Cr}, 4),
-                            param({Cr}, 5),          Tensor<float>::zeros({Cr}, dev),
-                            Tensor<float>::ones({Cr}, dev), param({Cr, KK}, 6), param({KK}, 7)};
+  InvolutionParams<float> p{param({C, Cr}, 2),
+                            param({Cr}, 3),
+                            param({Cr}, 4),
+                            param({Cr}, 5),
+                            Tensor<float>::zeros({Cr}, dev),
+                            Tensor<float>::ones({Cr}, dev),
+                            param({Cr, KK}, 6),
+                            param({KK}, 7)};
   const InvolutionOptions opt{.kernel_size = S::K, .stride = 1, .groups = 1};
   const auto dy = Tensor<float>::ones(x.shape(), dev);
   try {

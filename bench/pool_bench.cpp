@@ -46,7 +46,8 @@ BENCHMARK(BM_max_pool2d_rgb_fwd_bwd)->Unit(benchmark::kMillisecond)->UseRealTime
 static void BM_avg_pool2d_conv_fwd(benchmark::State& state) {
   auto x = input({I::N, I::H, I::W, 32});
   NoGrad ng;
-  benchmark::DoNotOptimize(avg_pool2d(x, {.pool = 2, .padding = Padding::Same}).data());  // warm-up: first-touch of the output
+  benchmark::DoNotOptimize(
+      avg_pool2d(x, {.pool = 2, .padding = Padding::Same}).data());  // warm-up: first-touch of the output
   for (auto _ : state) benchmark::DoNotOptimize(avg_pool2d(x, {.pool = 2, .padding = Padding::Same}).data());
   const double n = static_cast<double>(x.numel());
   report(state, 1.25 * n * sizeof(float), n);

@@ -30,10 +30,5 @@ static void BM_cuda_channel_shift_fwd_bwd(benchmark::State& state) {
   });
   report(state, 4.0 * static_cast<double>(x.numel()) * sizeof(float), 0);  // x, out, dy, dx
 }
-BENCHMARK(BM_cuda_channel_shift_fwd_bwd)
-    ->ArgName("g")
-    ->Arg(8)
-    ->Arg(12)
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+BENCHMARK(BM_cuda_channel_shift_fwd_bwd)->ArgName("g")->Arg(8)->Arg(12)->Unit(benchmark::kMicrosecond)->UseRealTime();
 #endif  // PATCHNET_WITH_CUDA

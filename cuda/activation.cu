@@ -17,8 +17,7 @@ __global__ void gelu_forward_kernel(const T* __restrict__ x, T* __restrict__ y, 
 }
 
 template <bool TanhApprox, class T>
-__global__ void gelu_backward_kernel(const T* __restrict__ x, const T* __restrict__ gy, T* __restrict__ gx,
-                                     int64_t n) {
+__global__ void gelu_backward_kernel(const T* __restrict__ x, const T* __restrict__ gy, T* __restrict__ gx, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     gx[i] = gy[i] * (TanhApprox ? math::gelu_tanh_grad(x[i]) : math::gelu_grad(x[i]));
 }
@@ -30,8 +29,7 @@ __global__ void relu_forward_kernel(const T* __restrict__ x, T* __restrict__ y, 
 }
 
 template <class T>
-__global__ void relu_backward_kernel(const T* __restrict__ y, const T* __restrict__ gy, T* __restrict__ gx,
-                                     int64_t n) {
+__global__ void relu_backward_kernel(const T* __restrict__ y, const T* __restrict__ gy, T* __restrict__ gx, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     gx[i] = math::relu_grad_from_output(y[i], gy[i]);
 }
@@ -43,10 +41,8 @@ namespace impl {
 template <class T>
 void gelu_forward(const T* x, T* y, int64_t n, bool tanh_approx, Stream s) {
   if (n == 0) return;
-  if (tanh_approx)
-    gelu_forward_kernel<true, T><<<detail::grid_for(n), 256, 0, detail::stream_of(s.handle)>>>(x, y, n);
-  else
-    gelu_forward_kernel<false, T><<<detail::grid_for(n), 256, 0, detail::stream_of(s.handle)>>>(x, y, n);
+  if (tanh_approx) gelu_forward_kernel<true, T><<<detail::grid_for(n), 256, 0, detail::stream_of(s.handle)>>>(x, y, n);
+  else gelu_forward_kernel<false, T><<<detail::grid_for(n), 256, 0, detail::stream_of(s.handle)>>>(x, y, n);
   PN_CUDA_CHECK_LAUNCH("gelu_forward_kernel");
 }
 
@@ -55,8 +51,7 @@ void gelu_backward(const T* x, const T* gy, T* gx, int64_t n, bool tanh_approx, 
   if (n == 0) return;
   if (tanh_approx)
     gelu_backward_kernel<true, T><<<detail::grid_for(n), 256, 0, detail::stream_of(s.handle)>>>(x, gy, gx, n);
-  else
-    gelu_backward_kernel<false, T><<<detail::grid_for(n), 256, 0, detail::stream_of(s.handle)>>>(x, gy, gx, n);
+  else gelu_backward_kernel<false, T><<<detail::grid_for(n), 256, 0, detail::stream_of(s.handle)>>>(x, gy, gx, n);
   PN_CUDA_CHECK_LAUNCH("gelu_backward_kernel");
 }
 
@@ -74,10 +69,10 @@ void relu_backward(const T* y, const T* gy, T* gx, int64_t n, Stream s) {
   PN_CUDA_CHECK_LAUNCH("relu_backward_kernel");
 }
 
-#define PATCHNET_INSTANTIATE(T)                                              \
-  template void gelu_forward<T>(const T*, T*, int64_t, bool, Stream);        \
+#define PATCHNET_INSTANTIATE(T)                                                  \
+  template void gelu_forward<T>(const T*, T*, int64_t, bool, Stream);            \
   template void gelu_backward<T>(const T*, const T*, T*, int64_t, bool, Stream); \
-  template void relu_forward<T>(const T*, T*, int64_t, Stream);              \
+  template void relu_forward<T>(const T*, T*, int64_t, Stream);                  \
   template void relu_backward<T>(const T*, const T*, T*, int64_t, Stream);
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)

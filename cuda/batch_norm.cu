@@ -215,10 +215,8 @@ void launch_partial(const T* x, const T* g, const T* mean, const BatchNormParams
 
 template <Partial P, class T>
 void partial(const T* x, const T* g, const T* mean, const BatchNormParams& p, int G, double* work, cudaStream_t st) {
-  if (vec_ok<T>(p.channels, {x, g, mean}))
-    launch_partial<P, T, kVec<T>>(x, g, mean, p, G, work, st);
-  else
-    launch_partial<P, T, 1>(x, g, mean, p, G, work, st);
+  if (vec_ok<T>(p.channels, {x, g, mean})) launch_partial<P, T, kVec<T>>(x, g, mean, p, G, work, st);
+  else launch_partial<P, T, 1>(x, g, mean, p, G, work, st);
 }
 
 template <class T, int V>
@@ -243,8 +241,7 @@ void dx_dispatch(const T* g, const T* x, const T* stats, const T* coef, T* dx, c
                  cudaStream_t st) {
   if (vec_ok<T>(p.channels, {g, Training ? x : nullptr, dx}))
     launch_dx<Training, T, kVec<T>>(g, x, stats, coef, dx, p, st);
-  else
-    launch_dx<Training, T, 1>(g, x, stats, coef, dx, p, st);
+  else launch_dx<Training, T, 1>(g, x, stats, coef, dx, p, st);
 }
 
 }  // namespace
@@ -264,15 +261,12 @@ void batch_norm_forward(const T* x, const T* gamma, const T* beta, T* running_me
     partial<Partial::Stats, T>(x, nullptr, nullptr, p, G, work, st);
   }
   const Tile ctile = make_tile(p.channels);
-  bn_stats_final_kernel<T><<<ctile.blocks_x(), kThreads, 0, st>>>(work, G, x, gamma, running_mean,
-                                                                  running_mean_stride, running_var,
-                                                                  running_var_stride, p, ctile, stats);
+  bn_stats_final_kernel<T><<<ctile.blocks_x(), kThreads, 0, st>>>(work, G, x, gamma, running_mean, running_mean_stride,
+                                                                  running_var, running_var_stride, p, ctile, stats);
   PN_CUDA_CHECK_LAUNCH("bn_stats_final_kernel");
   if (p.rows <= 0) return;
-  if (vec_ok<T>(p.channels, {x, y}))
-    launch_apply<T, kVec<T>>(x, stats, beta, y, p, st);
-  else
-    launch_apply<T, 1>(x, stats, beta, y, p, st);
+  if (vec_ok<T>(p.channels, {x, y})) launch_apply<T, kVec<T>>(x, stats, beta, y, p, st);
+  else launch_apply<T, 1>(x, stats, beta, y, p, st);
 }
 
 template <class T>
@@ -286,19 +280,17 @@ void batch_norm_backward(const T* g, const T* x, const T* gamma, const T* stats,
     partial<Partial::Grad, T>(x, g, stats, p, G, work, st);
   }
   const Tile ctile = make_tile(p.channels);
-  bn_grad_final_kernel<T><<<ctile.blocks_x(), kThreads, 0, st>>>(work, G, gamma, stats, p, ctile,
-                                                                 dx ? coef : nullptr, dgamma, dbeta);
+  bn_grad_final_kernel<T>
+      <<<ctile.blocks_x(), kThreads, 0, st>>>(work, G, gamma, stats, p, ctile, dx ? coef : nullptr, dgamma, dbeta);
   PN_CUDA_CHECK_LAUNCH("bn_grad_final_kernel");
   if (!dx || p.rows <= 0) return;
-  if (p.training)
-    dx_dispatch<true, T>(g, x, stats, coef, dx, p, st);
-  else
-    dx_dispatch<false, T>(g, x, stats, coef, dx, p, st);
+  if (p.training) dx_dispatch<true, T>(g, x, stats, coef, dx, p, st);
+  else dx_dispatch<false, T>(g, x, stats, coef, dx, p, st);
 }
 
-#define PATCHNET_INSTANTIATE(T)                                                                              \
+#define PATCHNET_INSTANTIATE(T)                                                                                \
   template void batch_norm_forward<T>(const T*, const T*, const T*, T*, int64_t, T*, int64_t, double*, T*, T*, \
-                                      const BatchNormParams&, Stream);                                       \
+                                      const BatchNormParams&, Stream);                                         \
   template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, double*, T*, T*, T*, T*,        \
                                        const BatchNormParams&, Stream);
 PATCHNET_INSTANTIATE(float)

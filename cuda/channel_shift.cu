@@ -54,8 +54,7 @@ void launch(const T* x, T* out, const math::ChannelShiftDims& d, cudaStream_t st
     channel_shift_kernel<T, int32_t, V><<<grid, kThreads, 0, stream>>>(
         x, out, int32_t(d.H), int32_t(d.W), int32_t(d.C), int32_t(d.group), int32_t(d.shift), int32_t(packs));
   else
-    channel_shift_kernel<T, int64_t, V><<<grid, kThreads, 0, stream>>>(x, out, d.H, d.W, d.C, d.group, d.shift,
-                                                                       packs);
+    channel_shift_kernel<T, int64_t, V><<<grid, kThreads, 0, stream>>>(x, out, d.H, d.W, d.C, d.group, d.shift, packs);
   PN_CUDA_CHECK_LAUNCH("channel_shift_kernel");
 }
 
@@ -68,10 +67,8 @@ void channel_shift(const T* x, T* out, const math::ChannelShiftDims& d, Stream s
   if (d.N * d.H * d.W * d.C == 0) return;
   constexpr int V = 16 / sizeof(T);
   const bool aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0 && reinterpret_cast<uintptr_t>(out) % 16 == 0;
-  if (aligned && d.C % V == 0 && d.group % V == 0)
-    launch<T, V>(x, out, d, detail::stream_of(s.handle));
-  else
-    launch<T, 1>(x, out, d, detail::stream_of(s.handle));
+  if (aligned && d.C % V == 0 && d.group % V == 0) launch<T, V>(x, out, d, detail::stream_of(s.handle));
+  else launch<T, 1>(x, out, d, detail::stream_of(s.handle));
 }
 
 template void channel_shift<float>(const float*, float*, const math::ChannelShiftDims&, Stream);

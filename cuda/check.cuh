@@ -7,12 +7,12 @@
 
 #include "patchnet/core/error.hpp"
 
-#define PN_CUDA_CHECK(call)                                                                         \
-  do {                                                                                              \
-    const cudaError_t pn_err_ = (call);                                                             \
-    if (pn_err_ != cudaSuccess)                                                                     \
-      ::patchnet::fail("CUDA error in ", #call, " at ", __FILE__, ":", __LINE__, ": ",              \
-                       cudaGetErrorName(pn_err_), " (", cudaGetErrorString(pn_err_), ")");         \
+#define PN_CUDA_CHECK(call)                                                                                       \
+  do {                                                                                                            \
+    const cudaError_t pn_err_ = (call);                                                                           \
+    if (pn_err_ != cudaSuccess)                                                                                   \
+      ::patchnet::fail("CUDA error in ", #call, " at ", __FILE__, ":", __LINE__, ": ", cudaGetErrorName(pn_err_), \
+                       " (", cudaGetErrorString(pn_err_), ")");                                                   \
   } while (0)
 
 // After a kernel launch: catches bad launch configurations at once.
@@ -21,15 +21,14 @@
     const cudaError_t pn_err_ = cudaGetLastError();                                                 \
     if (pn_err_ != cudaSuccess)                                                                     \
       ::patchnet::fail("CUDA error launching ", kernel_name, " at ", __FILE__, ":", __LINE__, ": ", \
-                       cudaGetErrorName(pn_err_), " (", cudaGetErrorString(pn_err_), ")");         \
+                       cudaGetErrorName(pn_err_), " (", cudaGetErrorString(pn_err_), ")");          \
   } while (0)
 
-#define PN_CUBLAS_CHECK(call)                                                                       \
-  do {                                                                                              \
-    const cublasStatus_t pn_st_ = (call);                                                           \
-    if (pn_st_ != CUBLAS_STATUS_SUCCESS)                                                            \
-      ::patchnet::fail("cuBLAS error in ", #call, " at ", __FILE__, ":", __LINE__, ": ",            \
-                       cublasGetStatusName(pn_st_));                                                \
+#define PN_CUBLAS_CHECK(call)                                                                                          \
+  do {                                                                                                                 \
+    const cublasStatus_t pn_st_ = (call);                                                                              \
+    if (pn_st_ != CUBLAS_STATUS_SUCCESS)                                                                               \
+      ::patchnet::fail("cuBLAS error in ", #call, " at ", __FILE__, ":", __LINE__, ": ", cublasGetStatusName(pn_st_)); \
   } while (0)
 
 namespace patchnet::cuda::detail {
@@ -39,9 +38,7 @@ namespace patchnet::cuda::detail {
 cudaStream_t current_stream();
 
 // A launcher's Stream: the caller's stream, or patchnet's stream when the handle is null.
-inline cudaStream_t stream_of(void* handle) {
-  return handle ? static_cast<cudaStream_t>(handle) : current_stream();
-}
+inline cudaStream_t stream_of(void* handle) { return handle ? static_cast<cudaStream_t>(handle) : current_stream(); }
 
 // Blocks of 256 threads covering n elements, capped so huge n uses a grid-stride loop.
 inline unsigned grid_for(long long n, int threads = 256) {

@@ -28,19 +28,18 @@ struct Geom {
 };
 
 Geom geom_of(const Window2d& g) {
-  const int64_t v[] = {g.H, g.W, g.C, g.kernel.h, g.kernel.w, g.stride.h, g.stride.w, g.pad.top, g.pad.left,
-                       g.OH, g.OW, g.kernel.h * g.kernel.w * g.C};
+  const int64_t v[] = {g.H,        g.W,       g.C,        g.kernel.h, g.kernel.w, g.stride.h,
+                       g.stride.w, g.pad.top, g.pad.left, g.OH,       g.OW,       g.kernel.h * g.kernel.w * g.C};
   for (int64_t e : v)
     PN_CHECK(e >= 0 && e <= INT_MAX / 4, "conv2d (CUDA): a size or padding of ", e, " is out of range");
-  return {static_cast<int>(g.H), static_cast<int>(g.W), static_cast<int>(g.C), static_cast<int>(g.kernel.h),
-          static_cast<int>(g.kernel.w), static_cast<int>(g.stride.h), static_cast<int>(g.stride.w),
-          static_cast<int>(g.pad.top), static_cast<int>(g.pad.left), static_cast<int>(g.OH),
-          static_cast<int>(g.OW)};
+  return {static_cast<int>(g.H),        static_cast<int>(g.W),        static_cast<int>(g.C),
+          static_cast<int>(g.kernel.h), static_cast<int>(g.kernel.w), static_cast<int>(g.stride.h),
+          static_cast<int>(g.stride.w), static_cast<int>(g.pad.top),  static_cast<int>(g.pad.left),
+          static_cast<int>(g.OH),       static_cast<int>(g.OW)};
 }
 
 template <class T>
-__global__ void column_sum_kernel(const T* __restrict__ a, T* __restrict__ out, int64_t rows, int64_t cols,
-                                  int parts) {
+__global__ void column_sum_kernel(const T* __restrict__ a, T* __restrict__ out, int64_t rows, int64_t cols, int parts) {
   __shared__ double red[kLanes][kCols];
   const int64_t c = blockIdx.x * int64_t(kCols) + threadIdx.x;
   const int p = blockIdx.y;
@@ -71,9 +70,8 @@ __global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, Geo
     const int gi = col / group_width, rem = col % group_width, tap = rem / Cg, ci = rem % Cg;
     const int kh = tap / g.KW, kw = tap % g.KW;
     const int ih = oh * g.SH - g.top + kh, iw = ow * g.SW - g.left + kw;
-    cols[i] = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W
-                  ? x[((n * g.H + ih) * g.W + iw) * int64_t(g.C) + gi * Cg + ci]
-                  : T(0);
+    cols[i] = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W ? x[((n * g.H + ih) * g.W + iw) * int64_t(g.C) + gi * Cg + ci]
+                                                         : T(0);
   }
 }
 
@@ -160,7 +158,7 @@ void im2col(const T* x, T* cols, const Window2d& g, int64_t groups, int64_t n_im
   const int64_t total = n_images * f.OH * f.OW * int64_t(f.KH) * f.KW * f.C;
   if (total == 0) return;
   im2col_kernel<<<detail::grid_for(total), 256, 0, detail::stream_of(s.handle)>>>(x, cols, f, static_cast<int>(groups),
-                                                                                   total);
+                                                                                  total);
   PN_CUDA_CHECK_LAUNCH("im2col_kernel");
 }
 
@@ -184,11 +182,11 @@ void scatter_patches(const T* dcols, T* dx, const Window2d& g, int64_t n_images,
   PN_CUDA_CHECK_LAUNCH("scatter_patches_kernel");
 }
 
-#define PATCHNET_INSTANTIATE(T)                                                                         \
-  template void column_sum<T>(const T*, T*, int64_t, int64_t, T*, Stream);                              \
-  template void fill_rows<T>(const T*, T*, int64_t, int64_t, Stream);                                   \
-  template void im2col<T>(const T*, T*, const Window2d&, int64_t, int64_t, Stream);                     \
-  template void col2im<T>(const T*, T*, const Window2d&, int64_t, int64_t, Stream);                     \
+#define PATCHNET_INSTANTIATE(T)                                                     \
+  template void column_sum<T>(const T*, T*, int64_t, int64_t, T*, Stream);          \
+  template void fill_rows<T>(const T*, T*, int64_t, int64_t, Stream);               \
+  template void im2col<T>(const T*, T*, const Window2d&, int64_t, int64_t, Stream); \
+  template void col2im<T>(const T*, T*, const Window2d&, int64_t, int64_t, Stream); \
   template void scatter_patches<T>(const T*, T*, const Window2d&, int64_t, Stream);
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)

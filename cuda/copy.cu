@@ -10,8 +10,7 @@ namespace patchnet::cuda {
 namespace {
 
 template <class T>
-__global__ void strided_copy_kernel(const T* __restrict__ src, T* __restrict__ dst, StridedCopyParams p,
-                                    int64_t n) {
+__global__ void strided_copy_kernel(const T* __restrict__ src, T* __restrict__ dst, StridedCopyParams p, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t rem = i, so = 0, dof = 0;
     for (int d = p.rank - 1; d >= 0; --d) {

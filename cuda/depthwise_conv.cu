@@ -31,30 +31,28 @@ struct Geom {
 };
 
 Geom geom_of(const Window2d& g) {
-  const int64_t v[] = {g.N, g.H, g.W, g.C, g.kernel.h, g.kernel.w, g.stride.h, g.stride.w, g.pad.top, g.pad.left,
-                       g.OH, g.OW};
+  const int64_t v[] = {g.N,        g.H,        g.W,       g.C,        g.kernel.h, g.kernel.w,
+                       g.stride.h, g.stride.w, g.pad.top, g.pad.left, g.OH,       g.OW};
   for (int64_t e : v)
     PN_CHECK(e >= INT_MIN / 4 && e <= INT_MAX / 4, "depthwise_conv2d (CUDA): a size or padding of ", e,
              " is out of range");
-  return {static_cast<int>(g.N), static_cast<int>(g.H), static_cast<int>(g.W), static_cast<int>(g.C),
-          static_cast<int>(g.kernel.h), static_cast<int>(g.kernel.w), static_cast<int>(g.stride.h),
-          static_cast<int>(g.stride.w), static_cast<int>(g.pad.top), static_cast<int>(g.pad.left),
-          static_cast<int>(g.OH), static_cast<int>(g.OW)};
+  return {static_cast<int>(g.N),        static_cast<int>(g.H),        static_cast<int>(g.W),
+          static_cast<int>(g.C),        static_cast<int>(g.kernel.h), static_cast<int>(g.kernel.w),
+          static_cast<int>(g.stride.h), static_cast<int>(g.stride.w), static_cast<int>(g.pad.top),
+          static_cast<int>(g.pad.left), static_cast<int>(g.OH),       static_cast<int>(g.OW)};
 }
 
-constexpr int kRowLanes = 8;       // weight gradient: threads per channel in a block
-constexpr int kChannelTile = 32;   // weight gradient: channels per block
+constexpr int kRowLanes = 8;      // weight gradient: threads per channel in a block
+constexpr int kChannelTile = 32;  // weight gradient: channels per block
 
 // ---- forward ---------------------------------------------------------------------------
 
 // Strip kernel: K x K taps, vertical stride SH, TH output rows per thread. With flip the
 // weight is read rotated by 180 degrees (the stride-1 input gradient).
 template <class T, int K, int SH, int TH>
-__global__ void __launch_bounds__(256) depthwise_forward_strip_kernel(const T* __restrict__ x,
-                                                                       const T* __restrict__ w,
-                                                                       const T* __restrict__ bias,
-                                                                       T* __restrict__ y, Geom g, bool flip,
-                                                                       int strips, int64_t total) {
+__global__ void __launch_bounds__(256)
+    depthwise_forward_strip_kernel(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ bias,
+                                   T* __restrict__ y, Geom g, bool flip, int strips, int64_t total) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int c = static_cast<int>(i % g.C);
     int64_t rest = i / g.C;
@@ -146,11 +144,20 @@ void launch_strip(const T* x, const T* w, const T* bias, T* y, const Geom& g, bo
 template <class T, int SH>
 bool try_strip(const T* x, const T* w, const T* bias, T* y, const Geom& g, bool flip, cudaStream_t st) {
   switch (g.KH) {
-    case 3: launch_strip<T, 3, SH>(x, w, bias, y, g, flip, st); return true;
-    case 5: launch_strip<T, 5, SH>(x, w, bias, y, g, flip, st); return true;
-    case 7: launch_strip<T, 7, SH>(x, w, bias, y, g, flip, st); return true;
-    case 9: launch_strip<T, 9, SH>(x, w, bias, y, g, flip, st); return true;
-    default: return false;
+    case 3:
+      launch_strip<T, 3, SH>(x, w, bias, y, g, flip, st);
+      return true;
+    case 5:
+      launch_strip<T, 5, SH>(x, w, bias, y, g, flip, st);
+      return true;
+    case 7:
+      launch_strip<T, 7, SH>(x, w, bias, y, g, flip, st);
+      return true;
+    case 9:
+      launch_strip<T, 9, SH>(x, w, bias, y, g, flip, st);
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -215,9 +222,8 @@ __device__ inline void reduce_lanes(T (&red)[kRowLanes][kChannelTile], T v, T* o
 // row block p: rows [R p / parts, R (p+1) / parts) of the R = N*OH output rows, lane ty
 // taking every 8th. partial[p, kh, kw, c].
 template <class T, int K, int SW>
-__global__ void __launch_bounds__(256) depthwise_weight_fast_kernel(const T* __restrict__ x,
-                                                                     const T* __restrict__ dy,
-                                                                     T* __restrict__ partial, Geom g, int parts) {
+__global__ void __launch_bounds__(256) depthwise_weight_fast_kernel(const T* __restrict__ x, const T* __restrict__ dy,
+                                                                    T* __restrict__ partial, Geom g, int parts) {
   __shared__ T red[kRowLanes][kChannelTile];
   const int c = blockIdx.x * kChannelTile + threadIdx.x;
   const bool active = c < g.C;
@@ -266,9 +272,9 @@ __global__ void __launch_bounds__(256) depthwise_weight_fast_kernel(const T* __r
 
 // Any kernel and stride: grid.z = the tap, one accumulator per thread.
 template <class T>
-__global__ void __launch_bounds__(256) depthwise_weight_generic_kernel(const T* __restrict__ x,
-                                                                        const T* __restrict__ dy,
-                                                                        T* __restrict__ partial, Geom g, int parts) {
+__global__ void __launch_bounds__(256)
+    depthwise_weight_generic_kernel(const T* __restrict__ x, const T* __restrict__ dy, T* __restrict__ partial, Geom g,
+                                    int parts) {
   __shared__ T red[kRowLanes][kChannelTile];
   const int c = blockIdx.x * kChannelTile + threadIdx.x;
   const bool active = c < g.C;
@@ -296,11 +302,20 @@ template <class T, int SW>
 bool try_weight_fast(const T* x, const T* dy, T* partial, const Geom& g, int parts, dim3 grid, cudaStream_t st) {
   const dim3 block(kChannelTile, kRowLanes);
   switch (g.KH) {
-    case 3: depthwise_weight_fast_kernel<T, 3, SW><<<grid, block, 0, st>>>(x, dy, partial, g, parts); break;
-    case 5: depthwise_weight_fast_kernel<T, 5, SW><<<grid, block, 0, st>>>(x, dy, partial, g, parts); break;
-    case 7: depthwise_weight_fast_kernel<T, 7, SW><<<grid, block, 0, st>>>(x, dy, partial, g, parts); break;
-    case 9: depthwise_weight_fast_kernel<T, 9, SW><<<grid, block, 0, st>>>(x, dy, partial, g, parts); break;
-    default: return false;
+    case 3:
+      depthwise_weight_fast_kernel<T, 3, SW><<<grid, block, 0, st>>>(x, dy, partial, g, parts);
+      break;
+    case 5:
+      depthwise_weight_fast_kernel<T, 5, SW><<<grid, block, 0, st>>>(x, dy, partial, g, parts);
+      break;
+    case 7:
+      depthwise_weight_fast_kernel<T, 7, SW><<<grid, block, 0, st>>>(x, dy, partial, g, parts);
+      break;
+    case 9:
+      depthwise_weight_fast_kernel<T, 9, SW><<<grid, block, 0, st>>>(x, dy, partial, g, parts);
+      break;
+    default:
+      return false;
   }
   PN_CUDA_CHECK_LAUNCH("depthwise_weight_fast_kernel");
   return true;
@@ -359,9 +374,9 @@ void depthwise_conv2d_backward_weight(const T* x, const T* dy, T* dw, const Wind
   column_sum<T>(workspace, dw, parts, taps * f.C, nullptr, s);
 }
 
-#define PATCHNET_INSTANTIATE(T)                                                                          \
-  template void depthwise_conv2d_forward<T>(const T*, const T*, const T*, T*, const Window2d&, Stream);  \
-  template void depthwise_conv2d_backward_input<T>(const T*, const T*, T*, const Window2d&, Stream);     \
+#define PATCHNET_INSTANTIATE(T)                                                                         \
+  template void depthwise_conv2d_forward<T>(const T*, const T*, const T*, T*, const Window2d&, Stream); \
+  template void depthwise_conv2d_backward_input<T>(const T*, const T*, T*, const Window2d&, Stream);    \
   template void depthwise_conv2d_backward_weight<T>(const T*, const T*, T*, const Window2d&, T*, Stream);
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)

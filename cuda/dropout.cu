@@ -20,8 +20,8 @@ struct alignas(4 * sizeof(T)) Quad {
 
 // Vec: x and y are aligned to 4 elements, so a full block of 4 moves as one Quad.
 template <bool Vec, class T>
-__global__ void dropout_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t n, uint64_t seed,
-                               uint64_t base, uint32_t threshold, T scale) {
+__global__ void dropout_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t n, uint64_t seed, uint64_t base,
+                               uint32_t threshold, T scale) {
   const int64_t blocks = (n + 3) / 4;
   for (int64_t b = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; b < blocks; b += int64_t(gridDim.x) * blockDim.x) {
     const math::PhiloxBlock w = math::philox_block(seed, base + static_cast<uint64_t>(b));
@@ -47,8 +47,8 @@ __global__ void drop_path_factors_kernel(T* __restrict__ factor, int64_t N, uint
 }
 
 template <class T>
-__global__ void scale_rows_kernel(const T* __restrict__ x, const T* __restrict__ factor, T* __restrict__ y,
-                                  int64_t n, int64_t row_len) {
+__global__ void scale_rows_kernel(const T* __restrict__ x, const T* __restrict__ factor, T* __restrict__ y, int64_t n,
+                                  int64_t row_len) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     y[i] = x[i] * factor[i / row_len];
 }
@@ -65,11 +65,11 @@ void dropout_apply(const T* x, T* y, int64_t n, const DropoutParams& p, Stream s
   const auto align = static_cast<uintptr_t>(4 * sizeof(T));
   const bool vec = reinterpret_cast<uintptr_t>(x) % align == 0 && reinterpret_cast<uintptr_t>(y) % align == 0;
   if (vec)
-    dropout_kernel<true, T><<<detail::grid_for(blocks), 256, 0, detail::stream_of(s.handle)>>>(
-        x, y, n, p.seed, p.base, p.threshold, scale);
+    dropout_kernel<true, T><<<detail::grid_for(blocks), 256, 0, detail::stream_of(s.handle)>>>(x, y, n, p.seed, p.base,
+                                                                                               p.threshold, scale);
   else
-    dropout_kernel<false, T><<<detail::grid_for(blocks), 256, 0, detail::stream_of(s.handle)>>>(
-        x, y, n, p.seed, p.base, p.threshold, scale);
+    dropout_kernel<false, T><<<detail::grid_for(blocks), 256, 0, detail::stream_of(s.handle)>>>(x, y, n, p.seed, p.base,
+                                                                                                p.threshold, scale);
   PN_CUDA_CHECK_LAUNCH("dropout_kernel");
 }
 
@@ -77,7 +77,7 @@ template <class T>
 void drop_path_factors(T* factor, int64_t N, uint64_t seed, uint64_t base, uint32_t threshold, T scale, Stream s) {
   if (N <= 0) return;
   drop_path_factors_kernel<<<detail::grid_for(N), 256, 0, detail::stream_of(s.handle)>>>(factor, N, seed, base,
-                                                                                          threshold, scale);
+                                                                                         threshold, scale);
   PN_CUDA_CHECK_LAUNCH("drop_path_factors_kernel");
 }
 
@@ -89,9 +89,9 @@ void scale_rows(const T* x, const T* factor, T* y, int64_t rows, int64_t row_len
   PN_CUDA_CHECK_LAUNCH("scale_rows_kernel");
 }
 
-#define PATCHNET_INSTANTIATE(T)                                                                     \
-  template void dropout_apply<T>(const T*, T*, int64_t, const DropoutParams&, Stream);              \
-  template void drop_path_factors<T>(T*, int64_t, uint64_t, uint64_t, uint32_t, T, Stream);         \
+#define PATCHNET_INSTANTIATE(T)                                                             \
+  template void dropout_apply<T>(const T*, T*, int64_t, const DropoutParams&, Stream);      \
+  template void drop_path_factors<T>(T*, int64_t, uint64_t, uint64_t, uint32_t, T, Stream); \
   template void scale_rows<T>(const T*, const T*, T*, int64_t, int64_t, Stream);
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)

@@ -86,7 +86,7 @@ __global__ void __launch_bounds__(kThreads)
       const T* __restrict__ kp = kern + p0 * KKG + (kh0 * K + kw0) * d.G + c % d.G;
       const T* __restrict__ gp = gout + p0 * d.C + c;
       const I k_a = d.S * K * d.G - d.OW * KKG, k_b = d.S * d.G - KKG;  // steps of kp per a, b
-      const I g_a = -d.OW * d.C, g_b = -d.C;                             // steps of gp per a, b
+      const I g_a = -d.OW * d.C, g_b = -d.C;                            // steps of gp per a, b
 #pragma unroll
       for (I a = 0; a < (KC > 0 ? I(KC) : nh); ++a) {
         if (a >= nh) break;
@@ -138,10 +138,14 @@ int lanes_for(int64_t channels_per_group) {
 template <class F>
 void dispatch_k(int64_t K, F&& f) {
   switch (K) {
-    case 3: return f.template operator()<3>();
-    case 5: return f.template operator()<5>();
-    case 7: return f.template operator()<7>();
-    default: return f.template operator()<0>();
+    case 3:
+      return f.template operator()<3>();
+    case 5:
+      return f.template operator()<5>();
+    case 7:
+      return f.template operator()<7>();
+    default:
+      return f.template operator()<0>();
   }
 }
 
@@ -153,18 +157,17 @@ template <class T>
 void involution_forward(const T* x, const T* kernel, T* out, const math::InvolutionDims& d, Stream s) {
   const int64_t total = d.N * d.OH * d.OW * d.C;
   if (total == 0) return;
-  const bool small = d.N * d.H * d.W * d.C <= kMax32 && d.N * d.OH * d.OW * d.K * d.K * d.G <= kMax32 &&
-                     total <= kMax32;
+  const bool small =
+      d.N * d.H * d.W * d.C <= kMax32 && d.N * d.OH * d.OW * d.K * d.K * d.G <= kMax32 && total <= kMax32;
   dispatch_k(d.K, [&]<int KC>() {
     if (small)
-      involution_forward_kernel<T, int32_t, KC><<<detail::grid_for(total, kThreads), kThreads, 0,
-                                                  detail::stream_of(s.handle)>>>(x, kernel, out,
-                                                                                 dims_as<int32_t>(d),
-                                                                                 int32_t(total));
+      involution_forward_kernel<T, int32_t, KC>
+          <<<detail::grid_for(total, kThreads), kThreads, 0, detail::stream_of(s.handle)>>>(
+              x, kernel, out, dims_as<int32_t>(d), int32_t(total));
     else
-      involution_forward_kernel<T, int64_t, KC><<<detail::grid_for(total, kThreads), kThreads, 0,
-                                                  detail::stream_of(s.handle)>>>(x, kernel, out,
-                                                                                 dims_as<int64_t>(d), total);
+      involution_forward_kernel<T, int64_t, KC>
+          <<<detail::grid_for(total, kThreads), kThreads, 0, detail::stream_of(s.handle)>>>(x, kernel, out,
+                                                                                            dims_as<int64_t>(d), total);
   });
   PN_CUDA_CHECK_LAUNCH("involution_forward_kernel");
 }
@@ -173,17 +176,17 @@ template <class T>
 void involution_backward_input(const T* kernel, const T* gout, T* dx, const math::InvolutionDims& d, Stream s) {
   const int64_t total = d.N * d.H * d.W * d.C;
   if (total == 0) return;
-  const bool small = total <= kMax32 && d.N * d.OH * d.OW * d.K * d.K * d.G <= kMax32 &&
-                     d.N * d.OH * d.OW * d.C <= kMax32;
+  const bool small =
+      total <= kMax32 && d.N * d.OH * d.OW * d.K * d.K * d.G <= kMax32 && d.N * d.OH * d.OW * d.C <= kMax32;
   dispatch_k(d.K, [&]<int KC>() {
     if (small)
-      involution_backward_input_kernel<T, int32_t, KC><<<detail::grid_for(total, kThreads), kThreads, 0,
-                                                         detail::stream_of(s.handle)>>>(
-          kernel, gout, dx, dims_as<int32_t>(d), int32_t(total));
+      involution_backward_input_kernel<T, int32_t, KC>
+          <<<detail::grid_for(total, kThreads), kThreads, 0, detail::stream_of(s.handle)>>>(
+              kernel, gout, dx, dims_as<int32_t>(d), int32_t(total));
     else
-      involution_backward_input_kernel<T, int64_t, KC><<<detail::grid_for(total, kThreads), kThreads, 0,
-                                                         detail::stream_of(s.handle)>>>(
-          kernel, gout, dx, dims_as<int64_t>(d), total);
+      involution_backward_input_kernel<T, int64_t, KC>
+          <<<detail::grid_for(total, kThreads), kThreads, 0, detail::stream_of(s.handle)>>>(kernel, gout, dx,
+                                                                                            dims_as<int64_t>(d), total);
   });
   PN_CUDA_CHECK_LAUNCH("involution_backward_input_kernel");
 }
@@ -197,28 +200,40 @@ void involution_backward_kernel(const T* x, const T* gout, T* dkernel, const mat
   const bool small = threads <= kMax32 && d.N * d.H * d.W * d.C <= kMax32 && d.N * d.OH * d.OW * d.C <= kMax32;
   auto launch = [&]<int LC>() {
     if (small)
-      involution_backward_kernel_kernel<T, int32_t, LC><<<detail::grid_for(threads, kThreads), kThreads, 0,
-                                                          detail::stream_of(s.handle)>>>(
-          x, gout, dkernel, dims_as<int32_t>(d), int32_t(total), int32_t(threads));
+      involution_backward_kernel_kernel<T, int32_t, LC>
+          <<<detail::grid_for(threads, kThreads), kThreads, 0, detail::stream_of(s.handle)>>>(
+              x, gout, dkernel, dims_as<int32_t>(d), int32_t(total), int32_t(threads));
     else
-      involution_backward_kernel_kernel<T, int64_t, LC><<<detail::grid_for(threads, kThreads), kThreads, 0,
-                                                          detail::stream_of(s.handle)>>>(
-          x, gout, dkernel, dims_as<int64_t>(d), total, threads);
+      involution_backward_kernel_kernel<T, int64_t, LC>
+          <<<detail::grid_for(threads, kThreads), kThreads, 0, detail::stream_of(s.handle)>>>(
+              x, gout, dkernel, dims_as<int64_t>(d), total, threads);
   };
   switch (L) {
-    case 1: launch.template operator()<1>(); break;
-    case 2: launch.template operator()<2>(); break;
-    case 4: launch.template operator()<4>(); break;
-    case 8: launch.template operator()<8>(); break;
-    case 16: launch.template operator()<16>(); break;
-    default: launch.template operator()<32>(); break;
+    case 1:
+      launch.template operator()<1>();
+      break;
+    case 2:
+      launch.template operator()<2>();
+      break;
+    case 4:
+      launch.template operator()<4>();
+      break;
+    case 8:
+      launch.template operator()<8>();
+      break;
+    case 16:
+      launch.template operator()<16>();
+      break;
+    default:
+      launch.template operator()<32>();
+      break;
   }
   PN_CUDA_CHECK_LAUNCH("involution_backward_kernel_kernel");
 }
 
-#define PATCHNET_INSTANTIATE(T)                                                                               \
-  template void involution_forward<T>(const T*, const T*, T*, const math::InvolutionDims&, Stream);         \
-  template void involution_backward_input<T>(const T*, const T*, T*, const math::InvolutionDims&, Stream);  \
+#define PATCHNET_INSTANTIATE(T)                                                                            \
+  template void involution_forward<T>(const T*, const T*, T*, const math::InvolutionDims&, Stream);        \
+  template void involution_backward_input<T>(const T*, const T*, T*, const math::InvolutionDims&, Stream); \
   template void involution_backward_kernel<T>(const T*, const T*, T*, const math::InvolutionDims&, Stream);
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)

@@ -72,8 +72,7 @@ __global__ void __launch_bounds__(kRowThreads)
 template <class T, int V>
 __global__ void __launch_bounds__(kRowThreads)
     ln_dx_kernel(const T* __restrict__ g, const T* __restrict__ x, const T* __restrict__ mean,
-                 const T* __restrict__ rstd, const T* __restrict__ gamma, int64_t rows, int64_t C,
-                 T* __restrict__ dx) {
+                 const T* __restrict__ rstd, const T* __restrict__ gamma, int64_t rows, int64_t C, T* __restrict__ dx) {
   const int lane = threadIdx.x % 32;
   const int64_t cv = C / V;
   const double inv_c = 1.0 / static_cast<double>(C);
@@ -156,8 +155,8 @@ __global__ void __launch_bounds__(kThreads)
 template <class T, int V>
 void launch_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, const LayerNormParams& p,
                     cudaStream_t st) {
-  ln_forward_kernel<T, V><<<row_grid(p.rows), kRowThreads, 0, st>>>(x, gamma, beta, p.rows, p.channels, p.eps, y,
-                                                                        mean, rstd);
+  ln_forward_kernel<T, V>
+      <<<row_grid(p.rows), kRowThreads, 0, st>>>(x, gamma, beta, p.rows, p.channels, p.eps, y, mean, rstd);
   PN_CUDA_CHECK_LAUNCH("ln_forward_kernel");
 }
 
@@ -186,10 +185,8 @@ void layer_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean
                         Stream s) {
   if (p.rows <= 0 || p.channels <= 0) return;
   const cudaStream_t st = detail::stream_of(s.handle);
-  if (vec_ok<T>(p.channels, {x, gamma, beta, y}))
-    launch_forward<T, kVec<T>>(x, gamma, beta, y, mean, rstd, p, st);
-  else
-    launch_forward<T, 1>(x, gamma, beta, y, mean, rstd, p, st);
+  if (vec_ok<T>(p.channels, {x, gamma, beta, y})) launch_forward<T, kVec<T>>(x, gamma, beta, y, mean, rstd, p, st);
+  else launch_forward<T, 1>(x, gamma, beta, y, mean, rstd, p, st);
 }
 
 template <class T>
@@ -198,26 +195,21 @@ void layer_norm_backward(const T* g, const T* x, const T* mean, const T* rstd, c
   if (p.channels <= 0) return;
   const cudaStream_t st = detail::stream_of(s.handle);
   if (dx && p.rows > 0) {
-    if (vec_ok<T>(p.channels, {g, x, gamma, dx}))
-      launch_dx<T, kVec<T>>(g, x, mean, rstd, gamma, dx, p, st);
-    else
-      launch_dx<T, 1>(g, x, mean, rstd, gamma, dx, p, st);
+    if (vec_ok<T>(p.channels, {g, x, gamma, dx})) launch_dx<T, kVec<T>>(g, x, mean, rstd, gamma, dx, p, st);
+    else launch_dx<T, 1>(g, x, mean, rstd, gamma, dx, p, st);
   }
   if (!dgamma && !dbeta) return;
   const int G = static_cast<int>(norm_row_groups(p.rows, p.channels));
-  if (vec_ok<T>(p.channels, {g, x}))
-    launch_param_partial<T, kVec<T>>(g, x, mean, rstd, work, G, p, st);
-  else
-    launch_param_partial<T, 1>(g, x, mean, rstd, work, G, p, st);
+  if (vec_ok<T>(p.channels, {g, x})) launch_param_partial<T, kVec<T>>(g, x, mean, rstd, work, G, p, st);
+  else launch_param_partial<T, 1>(g, x, mean, rstd, work, G, p, st);
   const Tile ctile = make_tile(p.channels);
   ln_param_final_kernel<T><<<ctile.blocks_x(), kThreads, 0, st>>>(work, G, p.channels, ctile, dgamma, dbeta);
   PN_CUDA_CHECK_LAUNCH("ln_param_final_kernel");
 }
 
-#define PATCHNET_INSTANTIATE(T)                                                                           \
-  template void layer_norm_forward<T>(const T*, const T*, const T*, T*, T*, T*, const LayerNormParams&,   \
-                                      Stream);                                                          \
-  template void layer_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, double*, T*, T*, T*, \
+#define PATCHNET_INSTANTIATE(T)                                                                                  \
+  template void layer_norm_forward<T>(const T*, const T*, const T*, T*, T*, T*, const LayerNormParams&, Stream); \
+  template void layer_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, double*, T*, T*, T*,    \
                                        const LayerNormParams&, Stream);
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)

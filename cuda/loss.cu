@@ -53,7 +53,9 @@ __global__ void ce_backward_kernel(const T* __restrict__ logits, const int32_t* 
 
 // std::clamp(v, lo, hi)
 template <class T>
-__device__ inline T clamp_like_cpu(T v, T lo, T hi) { return v < lo ? lo : (hi < v ? hi : v); }
+__device__ inline T clamp_like_cpu(T v, T lo, T hi) {
+  return v < lo ? lo : (hi < v ? hi : v);
+}
 
 template <class T>
 __global__ void ce_probs_forward_kernel(const T* __restrict__ probs, const int32_t* __restrict__ labels, int64_t N,
@@ -78,8 +80,7 @@ __global__ void ce_probs_forward_kernel(const T* __restrict__ probs, const int32
 
 template <class T>
 __global__ void ce_probs_backward_kernel(const T* __restrict__ probs, const int32_t* __restrict__ labels,
-                                         const T* __restrict__ gout, int64_t N, int64_t K, T eps,
-                                         T* __restrict__ gx) {
+                                         const T* __restrict__ gout, int64_t N, int64_t K, T eps, T* __restrict__ gx) {
   const int lane = threadIdx.x & 31;
   const T scale = static_cast<T>(static_cast<double>(gout[0]) / static_cast<double>(N));
   PN_FOR_EACH_ROW(r, N) {
@@ -150,11 +151,11 @@ void cross_entropy_forward(const T* logits, const int32_t* labels, int64_t N, in
 }
 
 template <class T>
-void cross_entropy_backward(const T* logits, const int32_t* labels, const T* lse, const T* gout, int64_t N,
-                            int64_t K, T* gx, Stream s) {
+void cross_entropy_backward(const T* logits, const int32_t* labels, const T* lse, const T* gout, int64_t N, int64_t K,
+                            T* gx, Stream s) {
   if (N * K == 0) return;
-  ce_backward_kernel<<<detail::grid_for(N * K), 256, 0, detail::stream_of(s.handle)>>>(logits, labels, lse, gout, N,
-                                                                                      K, gx);
+  ce_backward_kernel<<<detail::grid_for(N * K), 256, 0, detail::stream_of(s.handle)>>>(logits, labels, lse, gout, N, K,
+                                                                                       gx);
   PN_CUDA_CHECK_LAUNCH("ce_backward_kernel");
 }
 
@@ -162,8 +163,7 @@ template <class T>
 void cross_entropy_probs_forward(const T* probs, const int32_t* labels, int64_t N, int64_t K, T eps, double* rows,
                                  Stream s) {
   if (N == 0) return;
-  ce_probs_forward_kernel<<<row_grid(N), kRowThreads, 0, detail::stream_of(s.handle)>>>(probs, labels, N, K, eps,
-                                                                                         rows);
+  ce_probs_forward_kernel<<<row_grid(N), kRowThreads, 0, detail::stream_of(s.handle)>>>(probs, labels, N, K, eps, rows);
   PN_CUDA_CHECK_LAUNCH("ce_probs_forward_kernel");
 }
 
@@ -171,8 +171,8 @@ template <class T>
 void cross_entropy_probs_backward(const T* probs, const int32_t* labels, const T* gout, int64_t N, int64_t K, T eps,
                                   T* gx, Stream s) {
   if (N == 0) return;
-  ce_probs_backward_kernel<<<row_grid(N), kRowThreads, 0, detail::stream_of(s.handle)>>>(probs, labels, gout, N, K,
-                                                                                          eps, gx);
+  ce_probs_backward_kernel<<<row_grid(N), kRowThreads, 0, detail::stream_of(s.handle)>>>(probs, labels, gout, N, K, eps,
+                                                                                         gx);
   PN_CUDA_CHECK_LAUNCH("ce_probs_backward_kernel");
 }
 
@@ -191,14 +191,12 @@ void topk_correct(const T* scores, const int32_t* labels, int64_t N, int64_t K, 
   PN_CUDA_CHECK_LAUNCH("topk_kernel");
 }
 
-#define PATCHNET_INSTANTIATE(T)                                                                                    \
-  template void cross_entropy_forward<T>(const T*, const int32_t*, int64_t, int64_t, T*, double*, Stream);         \
-  template void cross_entropy_backward<T>(const T*, const int32_t*, const T*, const T*, int64_t, int64_t, T*,      \
-                                          Stream);                                                                 \
-  template void cross_entropy_probs_forward<T>(const T*, const int32_t*, int64_t, int64_t, T, double*, Stream);    \
-  template void cross_entropy_probs_backward<T>(const T*, const int32_t*, const T*, int64_t, int64_t, T, T*,       \
-                                                Stream);                                                           \
-  template void mean_of_rows<T>(const double*, int64_t, T*, Stream);                                              \
+#define PATCHNET_INSTANTIATE(T)                                                                                        \
+  template void cross_entropy_forward<T>(const T*, const int32_t*, int64_t, int64_t, T*, double*, Stream);             \
+  template void cross_entropy_backward<T>(const T*, const int32_t*, const T*, const T*, int64_t, int64_t, T*, Stream); \
+  template void cross_entropy_probs_forward<T>(const T*, const int32_t*, int64_t, int64_t, T, double*, Stream);        \
+  template void cross_entropy_probs_backward<T>(const T*, const int32_t*, const T*, int64_t, int64_t, T, T*, Stream);  \
+  template void mean_of_rows<T>(const double*, int64_t, T*, Stream);                                                   \
   template void topk_correct<T>(const T*, const int32_t*, int64_t, int64_t, int64_t, unsigned long long*, Stream);
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)

@@ -9,8 +9,8 @@ namespace patchnet::cuda {
 namespace {
 
 template <class T>
-__global__ void adam_kernel(T* __restrict__ p, T* __restrict__ m, T* __restrict__ v, const T* __restrict__ g,
-                            int64_t n, math::AdamCoeffs<T> c) {
+__global__ void adam_kernel(T* __restrict__ p, T* __restrict__ m, T* __restrict__ v, const T* __restrict__ g, int64_t n,
+                            math::AdamCoeffs<T> c) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     math::adam_update(p[i], m[i], v[i], g[i], c);
 }
@@ -40,8 +40,7 @@ void adam_update(T* p, T* m, T* v, const T* g, int64_t n, const math::AdamCoeffs
 }
 
 template <class T>
-void sgd_update(T* p, T* momentum_buffer, const T* g, int64_t n, const math::SgdCoeffs<T>& c, bool nesterov,
-                Stream s) {
+void sgd_update(T* p, T* momentum_buffer, const T* g, int64_t n, const math::SgdCoeffs<T>& c, bool nesterov, Stream s) {
   if (n == 0) return;
   const cudaStream_t st = detail::stream_of(s.handle);
   if (!momentum_buffer) {
@@ -56,7 +55,7 @@ void sgd_update(T* p, T* momentum_buffer, const T* g, int64_t n, const math::Sgd
   }
 }
 
-#define PATCHNET_INSTANTIATE(T)                                                                  \
+#define PATCHNET_INSTANTIATE(T)                                                                    \
   template void adam_update<T>(T*, T*, T*, const T*, int64_t, const math::AdamCoeffs<T>&, Stream); \
   template void sgd_update<T>(T*, T*, const T*, int64_t, const math::SgdCoeffs<T>&, bool, Stream);
 PATCHNET_INSTANTIATE(float)

@@ -184,8 +184,7 @@ void max_pool2d_forward(const T* x, T* y, const PoolParams& p, Stream s) {
 }
 
 template <class T>
-void max_pool2d_backward(const T* x, const T* y, const T* gy, int32_t* argmax, T* dx, const PoolParams& p,
-                         Stream s) {
+void max_pool2d_backward(const T* x, const T* y, const T* gy, int32_t* argmax, T* dx, const PoolParams& p, Stream s) {
   const int64_t n_out = p.N * p.OH * p.OW * p.C, n_in = p.N * p.H * p.W * p.C;
   if (n_in == 0) return;
   if (n_out > 0) {
@@ -226,17 +225,16 @@ void global_avg_pool_backward(const T* gy, T* dx, int64_t N, int64_t HW, int64_t
   const int64_t n = N * HW * C;
   if (n == 0) return;
   const T inv = static_cast<T>(1.0 / static_cast<double>(HW));
-  global_avg_pool_backward_kernel<<<detail::grid_for(n), 256, 0, detail::stream_of(s.handle)>>>(gy, dx, HW, C, n,
-                                                                                                inv);
+  global_avg_pool_backward_kernel<<<detail::grid_for(n), 256, 0, detail::stream_of(s.handle)>>>(gy, dx, HW, C, n, inv);
   PN_CUDA_CHECK_LAUNCH("global_avg_pool_backward_kernel");
 }
 
-#define PATCHNET_INSTANTIATE(T)                                                                              \
-  template void max_pool2d_forward<T>(const T*, T*, const PoolParams&, Stream);                              \
+#define PATCHNET_INSTANTIATE(T)                                                                                \
+  template void max_pool2d_forward<T>(const T*, T*, const PoolParams&, Stream);                                \
   template void max_pool2d_backward<T>(const T*, const T*, const T*, int32_t*, T*, const PoolParams&, Stream); \
-  template void avg_pool2d_forward<T>(const T*, T*, const PoolParams&, Stream);                              \
-  template void avg_pool2d_backward<T>(const T*, T*, const PoolParams&, Stream);                             \
-  template void global_avg_pool_forward<T>(const T*, T*, int64_t, int64_t, int64_t, Stream);                 \
+  template void avg_pool2d_forward<T>(const T*, T*, const PoolParams&, Stream);                                \
+  template void avg_pool2d_backward<T>(const T*, T*, const PoolParams&, Stream);                               \
+  template void global_avg_pool_forward<T>(const T*, T*, int64_t, int64_t, int64_t, Stream);                   \
   template void global_avg_pool_backward<T>(const T*, T*, int64_t, int64_t, int64_t, Stream);
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)

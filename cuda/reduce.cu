@@ -6,9 +6,8 @@
 // global pooling ([N, H*W, C] -> [N, C]) and full sums. R is cut into chunks of kChunk
 // rows; one block sums one chunk for 32 inner positions (or, when inner == 1, one chunk
 // of a row with all its threads), writing a partial sum per chunk (in double, as the CPU
-// keeps its sums); a second kernel adds the chunks in order. The chunk count depends on the shape only, so the result is the
-// same on any GPU and every run. Other axis sets use a plain kernel with one thread per
-// output element.
+// keeps its sums); a second kernel adds the chunks in order. The chunk count depends on the shape only, so the result
+// is the same on any GPU and every run. Other axis sets use a plain kernel with one thread per output element.
 #include <cstdint>
 
 #include "check.cuh"
@@ -17,7 +16,7 @@
 namespace patchnet::cuda {
 namespace {
 
-constexpr int64_t kChunk = 256;   // rows of R per block
+constexpr int64_t kChunk = 256;  // rows of R per block
 constexpr int64_t kMaxChunks = 4096;
 
 struct Canonical {

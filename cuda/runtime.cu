@@ -54,9 +54,8 @@ cudaStream_t current_stream() {
   int device = 0;
   PN_CUDA_CHECK(cudaGetDevice(&device));
   check_device(device, "cuda stream");
-  std::call_once(once[device], [device] {
-    PN_CUDA_CHECK(cudaStreamCreateWithFlags(&streams[device], cudaStreamNonBlocking));
-  });
+  std::call_once(once[device],
+                 [device] { PN_CUDA_CHECK(cudaStreamCreateWithFlags(&streams[device], cudaStreamNonBlocking)); });
   return streams[device];
 }
 
@@ -82,8 +81,7 @@ const char* device_name(int device) {
 void set_device(int device) {
   const int n = device_count();
   PN_CHECK(n > 0, "cuda:", device, ": no CUDA device is visible to this process (driver or GPU missing)");
-  PN_CHECK(device >= 0 && device < n, "cuda:", device, ": there are ", n, " CUDA devices (cuda:0 to cuda:", n - 1,
-           ")");
+  PN_CHECK(device >= 0 && device < n, "cuda:", device, ": there are ", n, " CUDA devices (cuda:0 to cuda:", n - 1, ")");
   PN_CUDA_CHECK(cudaSetDevice(device));
 }
 
@@ -179,9 +177,7 @@ void release_marker(const Marker& m) noexcept {
   std::lock_guard<std::mutex> lock(r.mu);
   try {
     r.free_events.push_back(static_cast<cudaEvent_t>(m.handle));
-  } catch (...) {
-    cudaEventDestroy(static_cast<cudaEvent_t>(m.handle));
-  }
+  } catch (...) { cudaEventDestroy(static_cast<cudaEvent_t>(m.handle)); }
 }
 
 void synchronize(int device) {

@@ -46,8 +46,7 @@ __global__ void softmax_rows_backward(const T* __restrict__ y, const T* __restri
     T dot = 0;
     for (int64_t j = lane; j < D; j += 32) dot += Log ? gr[j] : gr[j] * yr[j];
     dot = warp_sum(dot);
-    for (int64_t j = lane; j < D; j += 32)
-      out[j] = Log ? gr[j] - dev_exp(yr[j]) * dot : yr[j] * (gr[j] - dot);
+    for (int64_t j = lane; j < D; j += 32) out[j] = Log ? gr[j] - dev_exp(yr[j]) * dot : yr[j] * (gr[j] - dot);
   }
 }
 

@@ -52,11 +52,12 @@ models::ConvMixerConfig config_of(const Cli& cli) {
 int main(int argc, char** argv) {
   Program p;
   p.name = "convmixer_cifar10";
-  p.about = "Train ConvMixer on CIFAR-10 as the ConvMixer seed does (ConvMixer-256/8, AdamW, 10 epochs).\n"
-            "On the CPU the default --profile quick trains ConvMixer-128/4 for 2 epochs (a few minutes);\n"
-            "--profile seed (the default with --device cuda) runs the seed's settings.";
-  p.defaults = {.epochs = 10, .batch_size = 128, .lr = 1e-3, .weight_decay = 1e-4, .val_images = 5000,
-                .val = ValSplit::Head};
+  p.about =
+      "Train ConvMixer on CIFAR-10 as the ConvMixer seed does (ConvMixer-256/8, AdamW, 10 epochs).\n"
+      "On the CPU the default --profile quick trains ConvMixer-128/4 for 2 epochs (a few minutes);\n"
+      "--profile seed (the default with --device cuda) runs the seed's settings.";
+  p.defaults = {
+      .epochs = 10, .batch_size = 128, .lr = 1e-3, .weight_decay = 1e-4, .val_images = 5000, .val = ValSplit::Head};
   p.loss = train::LossKind::Logits;  // Keras' loss on a softmax output (see the top)
   p.add_flags = [](Cli& cli) {
     cli.section("model");
@@ -65,18 +66,20 @@ int main(int argc, char** argv) {
     cli.add<int64_t>("--depth", 8, "ConvMixer blocks (the seed: 8)");
     cli.add<int64_t>("--kernel", 5, "depthwise kernel size");
     cli.add<int64_t>("--patch", 2, "patch size of the stem");
-    cli.add<std::string>("--adamw", "keras", "AdamW convention: keras (the ConvMixer example, Keras 3), tfa "
-                                              "(its TF2 + TensorFlow Addons version: weight decay not scaled by "
-                                              "lr) or pytorch");
+    cli.add<std::string>("--adamw", "keras",
+                         "AdamW convention: keras (the ConvMixer example, Keras 3), tfa "
+                         "(its TF2 + TensorFlow Addons version: weight decay not scaled by "
+                         "lr) or pytorch");
     cli.add<int64_t>("--crop-pad", 0, "random crop after zero padding by N pixels (0: the seed's flip only)");
   };
   p.adjust = [](const Cli& cli, Common& c) {
     if (profile_of(cli) != "quick") return;
     if (!cli.given("--epochs")) c.epochs = 2;
     const auto m = config_of(cli);
-    std::printf("profile quick (CPU): ConvMixer-%lld/%lld for %lld epochs; --profile seed runs the seed's "
-                "ConvMixer-256/8 for 10 epochs\n",
-                static_cast<long long>(m.width), static_cast<long long>(m.depth), static_cast<long long>(c.epochs));
+    std::printf(
+        "profile quick (CPU): ConvMixer-%lld/%lld for %lld epochs; --profile seed runs the seed's "
+        "ConvMixer-256/8 for 10 epochs\n",
+        static_cast<long long>(m.width), static_cast<long long>(m.depth), static_cast<long long>(c.epochs));
   };
   p.tag = [](const Cli& cli) {
     const auto c = config_of(cli);
@@ -118,7 +121,8 @@ int main(int argc, char** argv) {
                    viz::filter_grid(stem.data(), static_cast<int>(cfg.patch), static_cast<int>(cfg.patch), 3,
                                     static_cast<int>(cfg.width), cols, 8));
     if (cfg.depth > 0) {  // a kernel from the middle of the network, as the seed shows
-      const Tensor<float> dw = cm.depthwise_weight(cfg.depth / 2 - (cfg.depth > 1 ? 1 : 0)).to(Device::cpu()).contiguous();
+      const Tensor<float> dw =
+          cm.depthwise_weight(cfg.depth / 2 - (cfg.depth > 1 ? 1 : 0)).to(Device::cpu()).contiguous();
       viz::write_png(c.save + "/depthwise_kernels.png",
                      viz::depthwise_grid(dw.data(), static_cast<int>(cfg.kernel), static_cast<int>(cfg.kernel),
                                          static_cast<int>(cfg.width), cols, 6, 1, viz::Colormap::Viridis,

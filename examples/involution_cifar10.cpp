@@ -47,8 +47,8 @@ void kernel_pictures(const Common& c, Model& m, const data::ImageSet& test) {
   for (int64_t i = 0; i < n; ++i) {
     const Tensor<float> x = data::to_tensor<float>(test, i, i + 1, true);
     m(x.to(c.device));
-    std::vector<viz::Canvas> row{viz::image_rgb(test.image(i), static_cast<int>(test.height),
-                                                static_cast<int>(test.width), 4)};
+    std::vector<viz::Canvas> row{
+        viz::image_rgb(test.image(i), static_cast<int>(test.height), static_cast<int>(test.width), 4)};
     for (auto* inv : layers) {
       const Tensor<float>& k = inv->last_kernel();
       const std::vector<double> sums = kernel_sums(k);
@@ -57,9 +57,9 @@ void kernel_pictures(const Common& c, Model& m, const data::ImageSet& test) {
     }
     rows.push_back(std::move(row));
   }
-  viz::write_png(c.save + "/involution_kernels.png",
-                 viz::labelled_grid(rows, {"Input Image", "Involution Kernel 1", "Involution Kernel 2",
-                                           "Involution Kernel 3"}));
+  viz::write_png(
+      c.save + "/involution_kernels.png",
+      viz::labelled_grid(rows, {"Input Image", "Involution Kernel 1", "Involution Kernel 2", "Involution Kernel 3"}));
   std::cout << "pictures: " << c.save << "/{curves,involution_kernels}.png\n";
 }
 }  // namespace
@@ -67,8 +67,9 @@ void kernel_pictures(const Common& c, Model& m, const data::ImageSet& test) {
 int main(int argc, char** argv) {
   Program p;
   p.name = "involution_cifar10";
-  p.about = "Train the involution seed's networks on CIFAR-10: --model inv (three involution layers) or\n"
-            "--model conv (the convolution baseline); Adam, batch 256, 20 epochs.";
+  p.about =
+      "Train the involution seed's networks on CIFAR-10: --model inv (three involution layers) or\n"
+      "--model conv (the convolution baseline); Adam, batch 256, 20 epochs.";
   p.defaults = {.epochs = 20, .batch_size = 256, .lr = 1e-3, .weight_decay = 0.0, .val = ValSplit::Test};
   p.loss = train::LossKind::Logits;
   p.add_flags = [](Cli& cli) {
@@ -85,7 +86,9 @@ int main(int argc, char** argv) {
     c.reduction = cli.get<int64_t>("--reduction");
     return c;
   };
-  p.tag = [](const Cli& cli) { return model_kind(cli) == "inv" ? std::string("involution-net") : std::string("conv-net"); };
+  p.tag = [](const Cli& cli) {
+    return model_kind(cli) == "inv" ? std::string("involution-net") : std::string("conv-net");
+  };
   p.config = [](const Cli& cli) {
     return std::map<std::string, std::string>{{"kernel", std::to_string(cli.get<int64_t>("--kernel"))},
                                               {"groups", std::to_string(cli.get<int64_t>("--groups"))},

@@ -100,10 +100,16 @@ void predict(const Cli& cli, const Common& c, Model& model) {
 int main(int argc, char** argv) {
   Program p;
   p.name = "shiftvit_cifar10";
-  p.about = "Train ShiftViT on CIFAR-10 as the ShiftViT seed does (dim 96, stages 2-4-8-2, AdamW with\n"
-            "warmup-cosine, early stopping), or classify a folder of images with --predict DIR.";
-  p.defaults = {.epochs = 100, .batch_size = 256, .patience = 5, .lr = 1e-3, .weight_decay = 1e-4,
-                .val_images = 10000, .val = ValSplit::Tail};
+  p.about =
+      "Train ShiftViT on CIFAR-10 as the ShiftViT seed does (dim 96, stages 2-4-8-2, AdamW with\n"
+      "warmup-cosine, early stopping), or classify a folder of images with --predict DIR.";
+  p.defaults = {.epochs = 100,
+                .batch_size = 256,
+                .patience = 5,
+                .lr = 1e-3,
+                .weight_decay = 1e-4,
+                .val_images = 10000,
+                .val = ValSplit::Tail};
   p.loss = train::LossKind::Logits;
   p.top5 = true;
   p.add_flags = [](Cli& cli) {
@@ -113,8 +119,9 @@ int main(int argc, char** argv) {
     cli.add<std::string>("--stages", "2,4,8,2", "shift blocks per stage");
     cli.add<int64_t>("--num-div", 12, "channel divisions of the shift");
     cli.add<int64_t>("--shift", 1, "pixels each shifted group moves");
-    cli.add<std::string>("--shift-group", "paper", "paper (g = C / num_div, the official code) or keras (the seed's "
-                                                    "tf.split reading)");
+    cli.add<std::string>("--shift-group", "paper",
+                         "paper (g = C / num_div, the official code) or keras (the seed's "
+                         "tf.split reading)");
     cli.add<double>("--mlp-ratio", 2.0, "MLP expansion ratio");
     cli.add<double>("--dropout", 0.2, "MLP dropout rate");
     cli.add<double>("--drop-path", 0.2, "largest stochastic-depth rate (linear from 0 within each stage)");
@@ -123,8 +130,9 @@ int main(int argc, char** argv) {
     cli.section("optimizer");
     cli.add<double>("--lr-start", 1e-5, "learning rate at step 0 (warmup start)");
     cli.add<double>("--warmup", 0.15, "fraction of the steps spent warming up");
-    cli.add<std::string>("--adamw", "tfa", "AdamW convention: tfa (the seed: weight decay not scaled by lr), keras "
-                                           "or pytorch");
+    cli.add<std::string>("--adamw", "tfa",
+                         "AdamW convention: tfa (the seed: weight decay not scaled by lr), keras "
+                         "or pytorch");
     cli.section("inference");
     cli.add<std::string>("--predict", "", "classify the images of this folder and exit");
     cli.add<std::string>("--weights", "", "model for --predict (default: <save>/best.safetensors)");
@@ -148,8 +156,7 @@ int main(int argc, char** argv) {
     return std::make_shared<models::ShiftViT<float>>(config_of(cli), init, &masks);
   };
   p.optimizer = [](const Cli& cli, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
-    return std::make_unique<optim::AdamW<float>>(m,
-                                                  adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
+    return std::make_unique<optim::AdamW<float>>(m, adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
   };
   p.schedule = [](const Cli& cli, const Common& c, int64_t train_images) -> std::function<double(int64_t)> {
     const double warmup = cli.get<double>("--warmup");
@@ -157,7 +164,8 @@ int main(int argc, char** argv) {
     // The seed: total_steps = int(len(x_train) / batch_size * epochs), warmup = int(total * 0.15).
     const auto total = static_cast<int64_t>(static_cast<double>(train_images) / static_cast<double>(c.batch_size) *
                                             static_cast<double>(c.epochs));
-    const optim::WarmupCosine s{.lr_start = cli.get<double>("--lr-start"), .lr_max = c.lr,
+    const optim::WarmupCosine s{.lr_start = cli.get<double>("--lr-start"),
+                                .lr_max = c.lr,
                                 .warmup_steps = static_cast<int64_t>(static_cast<double>(total) * warmup),
                                 .total_steps = total};
     s.validate();

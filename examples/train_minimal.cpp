@@ -36,10 +36,12 @@ struct Net : nn::Module<float> {
     const nn::Conv2dConfig stem_conv{.in = 3, .out = 32, .kernel = 3, .padding = Padding::Same};
     stem = register_module("stem", nn::make<nn::Conv2d<float>>(stem_conv, gen));
     block1 = register_module("block1", nn::make<ResBlock>(32, gen));
-    down = register_module("down", nn::make<nn::Conv2d<float>>(
-                                       nn::Conv2dConfig{.in = 32, .out = 64, .kernel = 3, .stride = 2,
-                                                        .padding = Padding::Explicit, .pad = Pad2d::all(1)},
-                                       gen));
+    down = register_module(
+        "down",
+        nn::make<nn::Conv2d<float>>(
+            nn::Conv2dConfig{
+                .in = 32, .out = 64, .kernel = 3, .stride = 2, .padding = Padding::Explicit, .pad = Pad2d::all(1)},
+            gen));
     block2 = register_module("block2", nn::make<ResBlock>(64, gen));
     pool = register_module("pool", nn::make<nn::GlobalAvgPool<float>>());
     fc = register_module("fc", nn::make<nn::Linear<float>>(nn::LinearConfig{.in = 64, .out = 10}, gen));

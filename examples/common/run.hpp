@@ -46,7 +46,8 @@ struct Defaults {
 // The values of the common flags after parsing.
 struct Common {
   std::string data, format, save, resume, log, evaluate, device_name;
-  int64_t epochs = 0, batch_size = 0, shuffle_buffer = 0, max_steps = 0, checkpoint_every = 0, train_limit = 0, seed = 0;
+  int64_t epochs = 0, batch_size = 0, shuffle_buffer = 0, max_steps = 0, checkpoint_every = 0, train_limit = 0,
+          seed = 0;
   double lr = 0, weight_decay = 0;
   bool synthetic = false, progress = true, tf32 = false, allow_nonfinite = false, allow_changed_settings = false;
   Device device = Device::cpu();
@@ -92,8 +93,9 @@ inline std::function<double(int64_t)> constant_lr(double lr) {
 
 inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& name) {
   cli.section("data");
-  cli.add<std::string>("--data", "", "CIFAR-10: a folder with cifar-10-batches-bin/ (or the .bin files), or an "
-                                     "image folder <root>/{train,test}/<class>/*.png|jpg");
+  cli.add<std::string>("--data", "",
+                       "CIFAR-10: a folder with cifar-10-batches-bin/ (or the .bin files), or an "
+                       "image folder <root>/{train,test}/<class>/*.png|jpg");
   cli.add<std::string>("--data-format", "auto", "cifar | folder | auto");
   cli.add<bool>("--synthetic", false, "random images of the right shape instead of files (a smoke test)");
   cli.add<int64_t>("--train-limit", 0, "use only the first N training images (0: all)");
@@ -215,8 +217,8 @@ inline Splits load_splits(const Common& c, const Defaults& d) {
     s.val_is_test = true;
   } else {
     const double fraction = static_cast<double>(d.val_images) / 50000.0;  // the seed's share
-    data::TrainValSplit tv = d.val == ValSplit::Head ? data::split_head_fraction(all, fraction)
-                                                     : data::split_tail_fraction(all, fraction);
+    data::TrainValSplit tv =
+        d.val == ValSplit::Head ? data::split_head_fraction(all, fraction) : data::split_tail_fraction(all, fraction);
     s.train = std::move(tv.train);
     s.val = std::move(tv.val);
   }
@@ -265,10 +267,17 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   std::cout << nn::summary(*model, p.input_shape(cli), p.tag(cli)).str();
 
   const Splits s = load_splits(c, p.defaults);
-  data::LoaderOptions tl{.batch_size = c.batch_size, .shuffle = true, .shuffle_buffer = c.shuffle_buffer, .training = true,
-                         .seed = static_cast<uint64_t>(c.seed), .augment = p.augment(cli, true)};
-  data::LoaderOptions el{.batch_size = c.batch_size, .shuffle = false, .training = false,
-                         .seed = static_cast<uint64_t>(c.seed), .augment = p.augment(cli, false)};
+  data::LoaderOptions tl{.batch_size = c.batch_size,
+                         .shuffle = true,
+                         .shuffle_buffer = c.shuffle_buffer,
+                         .training = true,
+                         .seed = static_cast<uint64_t>(c.seed),
+                         .augment = p.augment(cli, true)};
+  data::LoaderOptions el{.batch_size = c.batch_size,
+                         .shuffle = false,
+                         .training = false,
+                         .seed = static_cast<uint64_t>(c.seed),
+                         .augment = p.augment(cli, false)};
   data::BatchLoader<float> train_loader(s.train, tl), val_loader(s.val, el), test_loader(s.test, el);
   model->to(c.device);
   const std::string tag = p.tag(cli);
@@ -280,8 +289,9 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
     return 0;
   }
 
-  std::cout << "data: " << s.train.n << " training, " << s.val.n << (s.val_is_test ? " validation (the test set, as the seed)" : " validation")
-            << ", " << s.test.n << " test images; " << train_loader.batches_per_epoch() << " steps per epoch\n";
+  std::cout << "data: " << s.train.n << " training, " << s.val.n
+            << (s.val_is_test ? " validation (the test set, as the seed)" : " validation") << ", " << s.test.n
+            << " test images; " << train_loader.batches_per_epoch() << " steps per epoch\n";
   std::unique_ptr<optim::Optimizer<float>> opt = p.optimizer(cli, c, *model);
   train::FitConfig fc;
   fc.epochs = c.epochs;
@@ -294,12 +304,10 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   fc.checkpoint_every = c.checkpoint_every;
   fc.allow_nonfinite = c.allow_nonfinite;
   fc.allow_changed_settings = c.allow_changed_settings;
-  fc.run_settings = {{"--batch-size", std::to_string(c.batch_size)},
-                     {"--seed", std::to_string(c.seed)},
-                     {"--shuffle-buffer", std::to_string(c.shuffle_buffer)},
-                     {"--lr", train::detail::exact(c.lr)},
-                     {"--weight-decay", train::detail::exact(c.weight_decay)},
-                     {"training images", std::to_string(s.train.n)}};
+  fc.run_settings = {
+      {"--batch-size", std::to_string(c.batch_size)},           {"--seed", std::to_string(c.seed)},
+      {"--shuffle-buffer", std::to_string(c.shuffle_buffer)},   {"--lr", train::detail::exact(c.lr)},
+      {"--weight-decay", train::detail::exact(c.weight_decay)}, {"training images", std::to_string(s.train.n)}};
   fc.model_tag = tag;
   fc.metadata = p.config(cli);
   fc.lr = p.schedule(cli, c, s.train.n);
@@ -313,8 +321,8 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   // The seeds end by scoring the best checkpoint on the test set.
   const bool have_best = std::filesystem::exists(trainer.best_path());
   if (have_best) train::load_model(trainer.best_path(), *model, tag);
-  std::cout << "scoring " << (have_best ? trainer.best_path() : std::string("the final weights")) << " on "
-            << s.test.n << " test images\n";
+  std::cout << "scoring " << (have_best ? trainer.best_path() : std::string("the final weights")) << " on " << s.test.n
+            << " test images\n";
   print_test(train::evaluate(*model, test_loader, p.loss, c.device), p.top5);
   if (p.pictures) p.pictures(cli, c, *model, s.test);
   return 0;
@@ -326,15 +334,11 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
 inline int run_program(int argc, char** argv, const Program& p) {
   try {
     return run_program_impl(argc, argv, p);
-  } catch (const Error& e) {
-    std::cerr << p.name << ": error: " << e.what() << "\n";
-  } catch (const std::bad_alloc&) {
+  } catch (const Error& e) { std::cerr << p.name << ": error: " << e.what() << "\n"; } catch (const std::bad_alloc&) {
     std::cerr << p.name << ": error: out of memory (std::bad_alloc)\n";
   } catch (const std::exception& e) {
     std::cerr << p.name << ": error: unexpected " << typeid(e).name() << ": " << e.what() << "\n";
-  } catch (...) {
-    std::cerr << p.name << ": error: unexpected exception of unknown type\n";
-  }
+  } catch (...) { std::cerr << p.name << ": error: unexpected exception of unknown type\n"; }
   return 2;
 }
 

@@ -25,28 +25,37 @@ PN_OP_CASES("mul") {
 }
 
 PN_OP_CASES("div") {
-  cases.add("broadcast 3x4 / 4", {{3, 4}, {4}}, [](const auto& in) { return in[0] / in[1]; },
-            CaseOptions{.ranges = {{-1, 1}, {0.5, 2}}});
-  cases.add("scalar over tensor", {{5}}, [](const auto& in) { return 2.0 / in[0]; },
-            CaseOptions{.ranges = {{0.5, 2}}});
+  cases.add(
+      "broadcast 3x4 / 4", {{3, 4}, {4}}, [](const auto& in) { return in[0] / in[1]; },
+      CaseOptions{.ranges = {{-1, 1}, {0.5, 2}}});
+  cases.add(
+      "scalar over tensor", {{5}}, [](const auto& in) { return 2.0 / in[0]; }, CaseOptions{.ranges = {{0.5, 2}}});
 }
 
 PN_OP_CASES("unary") {
-  cases.add("exp", {{3, 4}}, [](const auto& in) { return exp(in[0]); },
-            CaseOptions{.reference = [](double x) { return std::exp(x); }});
-  cases.add("log", {{3, 4}}, [](const auto& in) { return log(in[0]); },
-            CaseOptions{.ranges = {{0.5, 2}}, .reference = [](double x) { return std::log(x); }});
-  cases.add("sqrt", {{3, 4}}, [](const auto& in) { return sqrt(in[0]); },
-            CaseOptions{.ranges = {{0.5, 2}}, .reference = [](double x) { return std::sqrt(x); }});
-  cases.add("square", {{3, 4}}, [](const auto& in) { return square(in[0]); },
-            CaseOptions{.reference = [](double x) { return x * x; }});
-  cases.add("tanh", {{3, 4}}, [](const auto& in) { return tanh(in[0]); },
-            CaseOptions{.ranges = {{-4, 4}}, .reference = [](double x) { return std::tanh(x); }});
-  cases.add("sigmoid", {{3, 4}}, [](const auto& in) { return sigmoid(in[0]); },
-            CaseOptions{.ranges = {{-6, 6}}, .reference = [](double x) { return 1 / (1 + std::exp(-x)); }});
-  cases.add("silu", {{5, 7}}, [](const auto& in) { return silu(in[0]); },
-            CaseOptions{.ranges = {{-6, 6}}, .reference = [](double x) { return x / (1 + std::exp(-x)); }});
-  cases.add("pow 2.5", {{3, 4}}, [](const auto& in) { return pow(in[0], 2.5); }, CaseOptions{.ranges = {{0.5, 2}}});
+  cases.add(
+      "exp", {{3, 4}}, [](const auto& in) { return exp(in[0]); },
+      CaseOptions{.reference = [](double x) { return std::exp(x); }});
+  cases.add(
+      "log", {{3, 4}}, [](const auto& in) { return log(in[0]); },
+      CaseOptions{.ranges = {{0.5, 2}}, .reference = [](double x) { return std::log(x); }});
+  cases.add(
+      "sqrt", {{3, 4}}, [](const auto& in) { return sqrt(in[0]); },
+      CaseOptions{.ranges = {{0.5, 2}}, .reference = [](double x) { return std::sqrt(x); }});
+  cases.add(
+      "square", {{3, 4}}, [](const auto& in) { return square(in[0]); },
+      CaseOptions{.reference = [](double x) { return x * x; }});
+  cases.add(
+      "tanh", {{3, 4}}, [](const auto& in) { return tanh(in[0]); },
+      CaseOptions{.ranges = {{-4, 4}}, .reference = [](double x) { return std::tanh(x); }});
+  cases.add(
+      "sigmoid", {{3, 4}}, [](const auto& in) { return sigmoid(in[0]); },
+      CaseOptions{.ranges = {{-6, 6}}, .reference = [](double x) { return 1 / (1 + std::exp(-x)); }});
+  cases.add(
+      "silu", {{5, 7}}, [](const auto& in) { return silu(in[0]); },
+      CaseOptions{.ranges = {{-6, 6}}, .reference = [](double x) { return x / (1 + std::exp(-x)); }});
+  cases.add(
+      "pow 2.5", {{3, 4}}, [](const auto& in) { return pow(in[0], 2.5); }, CaseOptions{.ranges = {{0.5, 2}}});
   cases.add("neg", {{5}}, [](const auto& in) { return -in[0]; });
 }
 

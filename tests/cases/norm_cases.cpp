@@ -49,8 +49,9 @@ PN_OP_CASES("batch_norm") {
     using T = typename std::decay_t<decltype(in[0])>::value_type;
     return bn(in[0], Tensor<T>(), Tensor<T>(), false);
   });
-  cases.add("train of a permuted view", {{5, 2, 3, 3}, {5}, {5}},
-            [](const auto& in) { return bn(permute(in[0], {1, 2, 3, 0}), in[1], in[2], true); });
+  cases.add("train of a permuted view", {{5, 2, 3, 3}, {5}, {5}}, [](const auto& in) {
+    return bn(permute(in[0], {1, 2, 3, 0}), in[1], in[2], true);
+  });
 }
 
 PN_OP_CASES("layer_norm") {

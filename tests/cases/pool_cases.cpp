@@ -29,8 +29,9 @@ PN_OP_CASES("avg_pool2d") {
             [](const auto& in) { return avg_pool2d(in[0], {.pool = 2, .padding = Padding::Same}); });
   cases.add("3x3 stride 1 same overlapping, C=3", {{1, 4, 5, 3}},
             [](const auto& in) { return avg_pool2d(in[0], {.pool = 3, .stride = 1, .padding = Padding::Same}); });
-  cases.add("of a permuted view", {{3, 2, 4, 4}},
-            [](const auto& in) { return avg_pool2d(permute(in[0], {1, 2, 3, 0})); });
+  cases.add("of a permuted view", {{3, 2, 4, 4}}, [](const auto& in) {
+    return avg_pool2d(permute(in[0], {1, 2, 3, 0}));
+  });
 }
 
 PN_OP_CASES("global_avg_pool") {

@@ -13,6 +13,7 @@ PN_OP_CASES("channel_shift") {
   cases.add("shift >= W zeroes the horizontal groups", {{1, 4, 2, 9}},
             [](const auto& in) { return channel_shift(in[0], 2, 3); });
   cases.add("g=0 is the identity", {{1, 3, 5, 6}}, [](const auto& in) { return channel_shift(in[0], 0, 1); });
-  cases.add("of a permuted (non-contiguous) view", {{1, 6, 4, 5}},
-            [](const auto& in) { return channel_shift(permute(in[0], {0, 2, 3, 1}), 1, 1); });
+  cases.add("of a permuted (non-contiguous) view", {{1, 6, 4, 5}}, [](const auto& in) {
+    return channel_shift(permute(in[0], {0, 2, 3, 1}), 1, 1);
+  });
 }

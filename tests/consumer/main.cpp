@@ -7,12 +7,12 @@
 int main() {
   using namespace patchnet;
   Generator gen(42);
-  auto x = rand<float>({8, 32, 32, 3}, gen);                              // NHWC images
+  auto x = rand<float>({8, 32, 32, 3}, gen);  // NHWC images
   auto w = init::glorot_uniform<float>({2, 2, 3, 256}, init::keras_fans({2, 2, 3, 256}), gen)
-               .set_requires_grad();                                       // HWIO kernel
-  auto y = gelu(conv2d(x, w, Tensor<float>(), {.stride = 2}));             // patch embedding
+               .set_requires_grad();                            // HWIO kernel
+  auto y = gelu(conv2d(x, w, Tensor<float>(), {.stride = 2}));  // patch embedding
   auto loss = mean(square(y));
-  loss.backward();                                                         // w.grad() is ready
-  std::cout << w.grad().shape() << '\n';                                   // [2,2,3,256]
+  loss.backward();                        // w.grad() is ready
+  std::cout << w.grad().shape() << '\n';  // [2,2,3,256]
   return w.grad().shape() == Shape{2, 2, 3, 256} && y.shape() == Shape{8, 16, 16, 256} ? 0 : 1;
 }

@@ -15,7 +15,7 @@ template <class T>
 using ConvFn = std::function<Tensor<T>(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&)>;
 
 struct Tol {
-  double rtol = 1e-4, atol = 1e-4;        // forward
+  double rtol = 1e-4, atol = 1e-4;            // forward
   double grad_rtol = 1e-4, grad_atol = 1e-3;  // gradients: sums over many pixels
 };
 
@@ -57,8 +57,7 @@ TEST_CASE("cuda: depthwise_conv2d at ConvMixer's shapes") {
                           depthwise({.padding = Padding::Same}));
   compare_with_cpu<float>("depthwise 9x9 same [8,16,16,256]", {8, 16, 16, 256}, {9, 9, 256}, {256},
                           depthwise({.padding = Padding::Same}));
-  compare_with_cpu<float>("depthwise 3x3 valid [4,13,11,70], no bias", {4, 13, 11, 70}, {3, 3, 70}, {},
-                          depthwise({}));
+  compare_with_cpu<float>("depthwise 3x3 valid [4,13,11,70], no bias", {4, 13, 11, 70}, {3, 3, 70}, {}, depthwise({}));
 }
 
 TEST_CASE("cuda: depthwise_conv2d strided and generic kernels") {
@@ -76,8 +75,7 @@ TEST_CASE("cuda: depthwise_conv2d strided and generic kernels") {
 
 TEST_CASE("cuda: conv2d patches path at the models' shapes") {
   // ConvMixer stem: patch 2, 3 -> 256.
-  compare_with_cpu<float>("stem 2x2/s2 [4,32,32,3] -> 256", {4, 32, 32, 3}, {2, 2, 3, 256}, {256},
-                          conv({.stride = 2}));
+  compare_with_cpu<float>("stem 2x2/s2 [4,32,32,3] -> 256", {4, 32, 32, 3}, {2, 2, 3, 256}, {256}, conv({.stride = 2}));
   // ShiftViT patch projection (4x4/s4 "same") and patch merging (2x2/s2).
   compare_with_cpu<float>("projection 4x4/s4 same [2,32,32,3] -> 96", {2, 32, 32, 3}, {4, 4, 3, 96}, {96},
                           conv({.stride = 4, .padding = Padding::Same}));

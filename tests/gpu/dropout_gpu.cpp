@@ -51,8 +51,8 @@ TEST_CASE("cuda: dropout masks equal the CPU's for the same seed") {
   for (double p : {0.1, 0.5}) {
     check_same_masks<float>(Op::Dropout, {8, 8, 8, 96}, p, 11);
     check_same_masks<float>(Op::Dropout, {128, 16, 16, 32}, p, 12);
-    check_same_masks<float>(Op::Dropout, {7, 13, 5}, p, 13);        // 455: a partial last block
-    check_same_masks<float>(Op::Dropout, {9, 7, 3}, p, 14, true);   // unaligned start
+    check_same_masks<float>(Op::Dropout, {7, 13, 5}, p, 13);       // 455: a partial last block
+    check_same_masks<float>(Op::Dropout, {9, 7, 3}, p, 14, true);  // unaligned start
     check_same_masks<double>(Op::Dropout, {8, 8, 8, 96}, p, 15);
     check_same_masks<double>(Op::Dropout, {5, 11}, p, 16, true);
   }

@@ -12,7 +12,8 @@
 
 int main(int argc, char** argv) {
   bool listing = false;  // --list-test-cases and friends need no GPU
-  for (int i = 1; i < argc; ++i) listing = listing || std::strncmp(argv[i], "--list", 6) == 0 || std::strncmp(argv[i], "-l", 2) == 0;
+  for (int i = 1; i < argc; ++i)
+    listing = listing || std::strncmp(argv[i], "--list", 6) == 0 || std::strncmp(argv[i], "-l", 2) == 0;
   const int n = patchnet::cuda::device_count();
   if (n == 0 && !listing) {
     std::printf("no CUDA device found: skipping the GPU test suite\n");

@@ -13,8 +13,8 @@ namespace {
 // involution of x [N,H,W,C] with a random kernel on both devices: output, dx, dkernel.
 template <class T>
 void involution_vs_cpu(const Shape& xs, int64_t K, int64_t S, int64_t G, double tol) {
-  const std::string where = "involution " + xs.str() + " K=" + std::to_string(K) + " S=" + std::to_string(S) +
-                            " G=" + std::to_string(G);
+  const std::string where =
+      "involution " + xs.str() + " K=" + std::to_string(K) + " S=" + std::to_string(S) + " G=" + std::to_string(G);
   const int64_t OH = (xs[1] + S - 1) / S, OW = (xs[2] + S - 1) / S;
   const Shape ks{xs[0], OH, OW, K * K * G};
   Tensor<T> x = uniform<T>(xs, seed_of(where + "/x")), k = uniform<T>(ks, seed_of(where + "/k"));

@@ -64,7 +64,7 @@ TEST_CASE("cuda: topk_correct equals the CPU, ties included") {
     Tensor<float> x = uniform<float>({300, K}, seed_of(where));
     std::vector<float> v = x.to_vector();
     for (float& e : v) e = std::round(e * 3.0f);  // many ties
-    v[5 * K] = NAN;                                // a NaN score somewhere
+    v[5 * K] = NAN;                               // a NaN score somewhere
     x = Tensor<float>::from_vector(v, {300, K});
     const Tensor<int32_t> labels = random_labels(300, K, seed_of(where + "/labels"));
     const Tensor<float> xg = x.to(Device::cuda());

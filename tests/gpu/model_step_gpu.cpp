@@ -122,13 +122,15 @@ void compare_steps(const std::string& name, Build build, const Shape& input, tra
       check_tensor(pg[i].tensor, pc[i].tensor, grads[i], lr, step, where + " parameter " + pc[i].name);
     const auto bc = cpu.model->named_buffers(), bg = gpu.model->named_buffers();
     REQUIRE(bc.size() == bg.size());
-    for (size_t i = 0; i < bc.size(); ++i) check_tensor(bg[i].tensor, bc[i].tensor, {}, lr, step, where + " " + bc[i].name);
+    for (size_t i = 0; i < bc.size(); ++i)
+      check_tensor(bg[i].tensor, bc[i].tensor, {}, lr, step, where + " " + bc[i].name);
     CHECK(gpu.masks.offset() == cpu.masks.offset());
     cuda::synchronize(0);
     const size_t mallocs = cuda::memory_stats(0).malloc_calls;
     if (step == 1) malloc_after_first = mallocs;
-    else CHECK_MESSAGE(mallocs == malloc_after_first, where, ": ", mallocs - malloc_after_first,
-                       " cudaMalloc calls after the first step");
+    else
+      CHECK_MESSAGE(mallocs == malloc_after_first, where, ": ", mallocs - malloc_after_first,
+                    " cudaMalloc calls after the first step");
   }
   MESSAGE(name, ": ", steps, " steps agree; device memory: ", cuda::memory_stats(0).peak_allocated_bytes >> 10,
           " KiB peak, ", cuda::memory_stats(0).malloc_calls, " cudaMalloc calls in all");

@@ -110,12 +110,12 @@ void check_equal(const Tensor<float>& a, const Tensor<float>& b, const std::stri
 }  // namespace
 
 TEST_CASE("cuda: batch_norm training at realistic sizes, running statistics over 3 steps") {
-  bn_compare({8, 16, 16, 256}, true, 3);     // ConvMixer-like: vectorised, multi-block
-  bn_compare({16, 32, 32, 3}, true, 3);      // involution net: few channels, many rows
-  bn_compare({4, 5, 7, 13}, true, 3);        // odd channels, no vector path
+  bn_compare({8, 16, 16, 256}, true, 3);  // ConvMixer-like: vectorised, multi-block
+  bn_compare({16, 32, 32, 3}, true, 3);   // involution net: few channels, many rows
+  bn_compare({4, 5, 7, 13}, true, 3);     // odd channels, no vector path
   bn_compare({2, 8, 8, 16}, true, 3, {.momentum = 0.9, .eps = 1e-5, .unbiased_running_var = true});
-  bn_compare({130, 2}, true, 1);             // [N, C]
-  bn_compare({4, 5, 7, 13}, true, 2, {}, 100.0);     // |mean| >> std: no cancellation
+  bn_compare({130, 2}, true, 1);                  // [N, C]
+  bn_compare({4, 5, 7, 13}, true, 2, {}, 100.0);  // |mean| >> std: no cancellation
   bn_compare({8, 16, 16, 256}, true, 1, {}, 30.0);
 }
 
@@ -133,8 +133,8 @@ TEST_CASE("cuda: batch_norm with strided running buffers and no affine") {
   const auto view = [](const Tensor<float>& t, int64_t i) { return slice(t, 0, i, 24, 2); };
   REQUIRE(view(t_cpu, 0).stride(0) == 2);
   const auto y_cpu = batch_norm(x, Tensor<float>(), Tensor<float>(), view(t_cpu, 0), view(t_cpu, 1), true);
-  const auto y_gpu = batch_norm(x.to(Device::cuda()), Tensor<float>(), Tensor<float>(), view(t_gpu, 0),
-                                view(t_gpu, 1), true);
+  const auto y_gpu =
+      batch_norm(x.to(Device::cuda()), Tensor<float>(), Tensor<float>(), view(t_gpu, 0), view(t_gpu, 1), true);
   check_close(y_gpu, y_cpu, 1e-4, 1e-5, "y");
   check_close(t_gpu, t_cpu, 1e-5, 1e-6, "running buffers through strided views");
 }
@@ -156,10 +156,10 @@ TEST_CASE("cuda: batch_norm and layer_norm are deterministic") {
 }
 
 TEST_CASE("cuda: layer_norm at realistic sizes") {
-  ln_compare({8, 8, 8, 96});   // ShiftViT stage 1
-  ln_compare({2, 3, 768});     // ShiftViT last stage
-  ln_compare({5, 7, 13});      // odd C: no vector path
-  ln_compare({64, 1000});      // C > 32 vectors per lane pass
+  ln_compare({8, 8, 8, 96});  // ShiftViT stage 1
+  ln_compare({2, 3, 768});    // ShiftViT last stage
+  ln_compare({5, 7, 13});     // odd C: no vector path
+  ln_compare({64, 1000});     // C > 32 vectors per lane pass
   ln_compare({3, 5, 2}, 1e-3);
 }
 

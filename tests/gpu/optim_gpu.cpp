@@ -31,7 +31,8 @@ void compare(const std::string& name, const Make& make) {
   auto oc = make(rc), og = make(rg);
   for (int step = 0; step < 4; ++step) {
     for (size_t i = 0; i < shapes.size(); ++i) {
-      const Tensor<float> g = test::uniform<float>(shapes[i], test::seed_of(name + "g" + std::to_string(i * 10 + step)));
+      const Tensor<float> g =
+          test::uniform<float>(shapes[i], test::seed_of(name + "g" + std::to_string(i * 10 + step)));
       pc[i].set_grad(g);
       pg[i].set_grad(g.to(Device::cuda()));
     }
@@ -43,18 +44,22 @@ void compare(const std::string& name, const Make& make) {
     test::check_close(pg[i], pc[i], 1e-5, 1e-6, name + " parameter " + std::to_string(i));
   const auto sc = oc->state_tensors(), sg = og->state_tensors();
   REQUIRE(sc.size() == sg.size());
-  for (size_t i = 0; i < sc.size(); ++i) test::check_close(sg[i].second, sc[i].second, 1e-5, 1e-7, name + " " + sc[i].first);
+  for (size_t i = 0; i < sc.size(); ++i)
+    test::check_close(sg[i].second, sc[i].second, 1e-5, 1e-7, name + " " + sc[i].first);
 }
 
 }  // namespace
 
 TEST_CASE("cuda optim: AdamW (PyTorch, Keras, TensorFlow Addons) and Adam") {
-  compare("AdamW pytorch", [](auto refs) { return std::make_unique<optim::AdamW<float>>(refs, optim::AdamWOptions::pytorch()); });
-  compare("AdamW keras", [](auto refs) { return std::make_unique<optim::AdamW<float>>(refs, optim::AdamWOptions::keras()); });
+  compare("AdamW pytorch",
+          [](auto refs) { return std::make_unique<optim::AdamW<float>>(refs, optim::AdamWOptions::pytorch()); });
+  compare("AdamW keras",
+          [](auto refs) { return std::make_unique<optim::AdamW<float>>(refs, optim::AdamWOptions::keras()); });
   compare("AdamW tfa", [](auto refs) {
     return std::make_unique<optim::AdamW<float>>(refs, optim::AdamWOptions::tensorflow_addons());
   });
-  compare("Adam keras", [](auto refs) { return std::make_unique<optim::Adam<float>>(refs, optim::AdamOptions::keras()); });
+  compare("Adam keras",
+          [](auto refs) { return std::make_unique<optim::Adam<float>>(refs, optim::AdamOptions::keras()); });
 }
 
 TEST_CASE("cuda optim: SGD plain, momentum, Nesterov, weight decay") {
@@ -63,8 +68,8 @@ TEST_CASE("cuda optim: SGD plain, momentum, Nesterov, weight decay") {
     return std::make_unique<optim::SGD<float>>(refs, optim::SGDOptions{.momentum = 0.9, .weight_decay = 1e-3});
   });
   compare("SGD nesterov", [](auto refs) {
-    return std::make_unique<optim::SGD<float>>(refs,
-                                              optim::SGDOptions{.momentum = 0.9, .weight_decay = 1e-3, .nesterov = true});
+    return std::make_unique<optim::SGD<float>>(
+        refs, optim::SGDOptions{.momentum = 0.9, .weight_decay = 1e-3, .nesterov = true});
   });
 }
 
@@ -93,7 +98,8 @@ TEST_CASE("cuda optim: state follows parameters moved after the optimizer was bu
     return std::vector<Tensor<float>>{w.to(Device::cpu()), b.to(Device::cpu())};
   };
   const std::vector<std::pair<std::string, Make>> makers = {
-      {"AdamW", [](auto refs) { return std::make_unique<optim::AdamW<float>>(refs, optim::AdamWOptions::keras(1e-2)); }},
+      {"AdamW",
+       [](auto refs) { return std::make_unique<optim::AdamW<float>>(refs, optim::AdamWOptions::keras(1e-2)); }},
       {"SGD momentum",
        [](auto refs) { return std::make_unique<optim::SGD<float>>(refs, optim::SGDOptions{.momentum = 0.9}); }}};
   for (const auto& [name, make] : makers) {

@@ -37,32 +37,36 @@ void compare_pool(const std::string& where, const Shape& shape, F f, double fwd_
 TEST_CASE("cuda: max_pool2d on realistic shapes equals the CPU (ties included)") {
   for (bool q : {false, true}) {
     const std::string tag = q ? " ties" : "";
-    compare_pool("max 2x2 s2 [16,32,32,16]" + tag, {16, 32, 32, 16}, [](const auto& x) { return max_pool2d(x); }, 0,
-                 0, q);
-    compare_pool("max 3x3 s2 same [8,17,15,40]" + tag, {8, 17, 15, 40},
-                 [](const auto& x) { return max_pool2d(x, {.pool = 3, .stride = 2, .padding = Padding::Same}); }, 0,
-                 0, q);
-    compare_pool("max 3x3 s1 same [4,9,11,33]" + tag, {4, 9, 11, 33},
-                 [](const auto& x) { return max_pool2d(x, {.pool = 3, .stride = 1, .padding = Padding::Same}); }, 0,
-                 0, q);
+    compare_pool(
+        "max 2x2 s2 [16,32,32,16]" + tag, {16, 32, 32, 16}, [](const auto& x) { return max_pool2d(x); }, 0, 0, q);
+    compare_pool(
+        "max 3x3 s2 same [8,17,15,40]" + tag, {8, 17, 15, 40},
+        [](const auto& x) { return max_pool2d(x, {.pool = 3, .stride = 2, .padding = Padding::Same}); }, 0, 0, q);
+    compare_pool(
+        "max 3x3 s1 same [4,9,11,33]" + tag, {4, 9, 11, 33},
+        [](const auto& x) { return max_pool2d(x, {.pool = 3, .stride = 1, .padding = Padding::Same}); }, 0, 0, q);
   }
 }
 
 TEST_CASE("cuda: avg_pool2d on realistic shapes equals the CPU") {
-  compare_pool("avg 2x2 s2 [16,32,32,16]", {16, 32, 32, 16}, [](const auto& x) { return avg_pool2d(x); }, 0, 1e-6);
-  compare_pool("avg 3x3 s2 same [8,17,15,40]", {8, 17, 15, 40},
-               [](const auto& x) { return avg_pool2d(x, {.pool = 3, .stride = 2, .padding = Padding::Same}); }, 0,
-               1e-6);
-  compare_pool("avg 3x3 s1 same [4,9,11,33]", {4, 9, 11, 33},
-               [](const auto& x) { return avg_pool2d(x, {.pool = 3, .stride = 1, .padding = Padding::Same}); }, 0,
-               1e-6);
-  compare_pool("avg 3x3 s2 valid [2,16,16,7]", {2, 16, 16, 7},
-               [](const auto& x) { return avg_pool2d(x, {.pool = 3, .stride = 2}); }, 0, 1e-6);
+  compare_pool(
+      "avg 2x2 s2 [16,32,32,16]", {16, 32, 32, 16}, [](const auto& x) { return avg_pool2d(x); }, 0, 1e-6);
+  compare_pool(
+      "avg 3x3 s2 same [8,17,15,40]", {8, 17, 15, 40},
+      [](const auto& x) { return avg_pool2d(x, {.pool = 3, .stride = 2, .padding = Padding::Same}); }, 0, 1e-6);
+  compare_pool(
+      "avg 3x3 s1 same [4,9,11,33]", {4, 9, 11, 33},
+      [](const auto& x) { return avg_pool2d(x, {.pool = 3, .stride = 1, .padding = Padding::Same}); }, 0, 1e-6);
+  compare_pool(
+      "avg 3x3 s2 valid [2,16,16,7]", {2, 16, 16, 7},
+      [](const auto& x) { return avg_pool2d(x, {.pool = 3, .stride = 2}); }, 0, 1e-6);
 }
 
 TEST_CASE("cuda: global_avg_pool on realistic shapes equals the CPU") {
-  compare_pool("gap [128,16,16,256]", {128, 16, 16, 256}, [](const auto& x) { return global_avg_pool(x); }, 1e-6, 0);
-  compare_pool("gap [3,7,5,45]", {3, 7, 5, 45}, [](const auto& x) { return global_avg_pool(x); }, 1e-6, 0);
+  compare_pool(
+      "gap [128,16,16,256]", {128, 16, 16, 256}, [](const auto& x) { return global_avg_pool(x); }, 1e-6, 0);
+  compare_pool(
+      "gap [3,7,5,45]", {3, 7, 5, 45}, [](const auto& x) { return global_avg_pool(x); }, 1e-6, 0);
 }
 
 TEST_CASE("cuda: pooling is deterministic run to run") {

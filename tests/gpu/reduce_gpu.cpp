@@ -15,14 +15,14 @@ TEST_CASE("cuda sum: realistic shapes, deterministic") {
     std::vector<int64_t> axes;
   };
   const std::vector<Case> cases = {
-      {{32768, 256}, {0}},        // ConvMixer's bias gradient: [N*H*W, C] -> [C]
-      {{128, 256, 256}, {1}},     // global pooling [N, H*W, C] -> [N, C]
-      {{7, 100003}, {1}},         // long rows
-      {{1000003}, {0}},           // one long vector
-      {{3, 70001, 5}, {1}},       // more than one chunk, odd inner
-      {{6, 1, 9, 1, 13}, {0, 2}}, // summed dims separated by size-1 dims: still one run
-      {{6, 9, 13}, {0, 2}},       // two runs: the plain kernel
-      {{5, 0, 3}, {1}},           // an empty summed dimension: zeros
+      {{32768, 256}, {0}},         // ConvMixer's bias gradient: [N*H*W, C] -> [C]
+      {{128, 256, 256}, {1}},      // global pooling [N, H*W, C] -> [N, C]
+      {{7, 100003}, {1}},          // long rows
+      {{1000003}, {0}},            // one long vector
+      {{3, 70001, 5}, {1}},        // more than one chunk, odd inner
+      {{6, 1, 9, 1, 13}, {0, 2}},  // summed dims separated by size-1 dims: still one run
+      {{6, 9, 13}, {0, 2}},        // two runs: the plain kernel
+      {{5, 0, 3}, {1}},            // an empty summed dimension: zeros
   };
   for (const Case& c : cases) {
     const std::string where = "sum of " + c.shape.str();

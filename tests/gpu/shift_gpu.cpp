@@ -28,14 +28,14 @@ void shift_vs_cpu(const Shape& xs, int64_t g, int64_t s) {
 }  // namespace
 
 TEST_CASE("cuda: channel_shift at ShiftViT sizes and odd channels") {
-  shift_vs_cpu<float>({8, 8, 8, 96}, 8, 1);    // paper's g = C / 12
-  shift_vs_cpu<float>({8, 8, 8, 96}, 12, 1);   // the Keras seed's g
+  shift_vs_cpu<float>({8, 8, 8, 96}, 8, 1);     // paper's g = C / 12
+  shift_vs_cpu<float>({8, 8, 8, 96}, 12, 1);    // the Keras seed's g
   shift_vs_cpu<float>({16, 12, 12, 96}, 8, 1);  // stage 1 at batch 16
-  shift_vs_cpu<float>({2, 7, 9, 13}, 3, 1);    // odd channels: scalar path
+  shift_vs_cpu<float>({2, 7, 9, 13}, 3, 1);     // odd channels: scalar path
   shift_vs_cpu<float>({2, 7, 9, 13}, 3, 2);
-  shift_vs_cpu<float>({2, 6, 10, 16}, 2, 1);   // C a multiple of 4, g not
-  shift_vs_cpu<float>({2, 5, 3, 24}, 4, 4);    // shift past the width, within the height
-  shift_vs_cpu<float>({3, 4, 4, 8}, 0, 1);     // g = 0: a copy
-  shift_vs_cpu<double>({4, 6, 6, 32}, 4, 1);   // double: 2 per vector
+  shift_vs_cpu<float>({2, 6, 10, 16}, 2, 1);  // C a multiple of 4, g not
+  shift_vs_cpu<float>({2, 5, 3, 24}, 4, 4);   // shift past the width, within the height
+  shift_vs_cpu<float>({3, 4, 4, 8}, 0, 1);    // g = 0: a copy
+  shift_vs_cpu<double>({4, 6, 6, 32}, 4, 1);  // double: 2 per vector
   shift_vs_cpu<double>({2, 7, 9, 13}, 3, 1);
 }

@@ -32,9 +32,9 @@ TEST_CASE("cuda: softmax and log_softmax on realistic shapes equal the CPU") {
     compare_softmax({7, 13}, -1, log);
     compare_softmax({64, 1000}, -1, log);
     compare_softmax({4096, 3}, -1, log);
-    compare_softmax({8, 16, 16, 64}, 1, log);   // a non-last axis: inner = 16 * 64
-    compare_softmax({8, 16, 16, 64}, 3, log);   // channels
-    compare_softmax({5, 7, 9, 3}, 2, log);      // odd sizes, inner = 3
-    compare_softmax({300, 33}, 0, log);         // axis 0: outer = 1
+    compare_softmax({8, 16, 16, 64}, 1, log);  // a non-last axis: inner = 16 * 64
+    compare_softmax({8, 16, 16, 64}, 3, log);  // channels
+    compare_softmax({5, 7, 9, 3}, 2, log);     // odd sizes, inner = 3
+    compare_softmax({300, 33}, 0, log);        // axis 0: outer = 1
   }
 }

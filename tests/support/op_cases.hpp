@@ -22,10 +22,10 @@
 namespace patchnet::test {
 
 struct CaseOptions {
-  std::vector<int> no_grad;                         // inputs that get no requires_grad
-  std::vector<std::pair<double, double>> ranges;    // value range per input (default [-1, 1])
-  GradcheckOptions gradcheck;                       // tolerances of the double gradcheck
-  double rtol = 1e-4, atol = 1e-5;                  // float vs double, and CUDA vs CPU
+  std::vector<int> no_grad;                       // inputs that get no requires_grad
+  std::vector<std::pair<double, double>> ranges;  // value range per input (default [-1, 1])
+  GradcheckOptions gradcheck;                     // tolerances of the double gradcheck
+  double rtol = 1e-4, atol = 1e-5;                // float vs double, and CUDA vs CPU
   // For a pointwise op of one input: the formula per element, written independently of the
   // library (std:: functions), against which the double forward is checked.
   std::function<double(double)> reference;
@@ -65,9 +65,9 @@ std::vector<Tensor<T>> make_inputs(const std::string& op, const OpCase& c, Devic
   std::vector<Tensor<T>> in;
   for (size_t i = 0; i < c.shapes.size(); ++i) {
     const auto range = i < c.opt.ranges.size() ? c.opt.ranges[i] : std::pair<double, double>{-1.0, 1.0};
-    in.push_back(uniform<T>(c.shapes[i], seed_of(op + "/" + c.label + "/" + std::to_string(i)), range.first,
-                            range.second)
-                     .to(device));
+    in.push_back(
+        uniform<T>(c.shapes[i], seed_of(op + "/" + c.label + "/" + std::to_string(i)), range.first, range.second)
+            .to(device));
   }
   return in;
 }
@@ -113,13 +113,13 @@ inline void run_gradcheck(const CaseList& cases) {
 #define PN_OP_RUNNER run_gradcheck
 #endif
 
-#define PN_OP_CASES_IMPL(op_name, fn)                                                  \
-  static void fn(::patchnet::test::CaseList& cases);                                   \
-  TEST_CASE(PN_OP_TEST_PREFIX op_name) {                                               \
-    ::patchnet::test::CaseList pn_cases_(op_name);                                     \
-    fn(pn_cases_);                                                                     \
-    ::patchnet::test::PN_OP_RUNNER(pn_cases_);                                         \
-  }                                                                                    \
+#define PN_OP_CASES_IMPL(op_name, fn)                \
+  static void fn(::patchnet::test::CaseList& cases); \
+  TEST_CASE(PN_OP_TEST_PREFIX op_name) {             \
+    ::patchnet::test::CaseList pn_cases_(op_name);   \
+    fn(pn_cases_);                                   \
+    ::patchnet::test::PN_OP_RUNNER(pn_cases_);       \
+  }                                                  \
   static void fn([[maybe_unused]] ::patchnet::test::CaseList& cases)
 
 #define PN_OP_CASES(op_name) PN_OP_CASES_IMPL(op_name, PN_CAT(pn_op_cases_, __LINE__))

@@ -38,9 +38,13 @@ Tensor<T> uniform(const Shape& shape, uint64_t seed, double lo = -1.0, double hi
 
 // PyTorch assert_close defaults: float32 rtol 1.3e-6 atol 1e-5, float64 rtol 1e-7 atol 1e-7.
 template <class T>
-constexpr double default_rtol() { return sizeof(T) == 4 ? 1.3e-6 : 1e-7; }
+constexpr double default_rtol() {
+  return sizeof(T) == 4 ? 1.3e-6 : 1e-7;
+}
 template <class T>
-constexpr double default_atol() { return sizeof(T) == 4 ? 1e-5 : 1e-7; }
+constexpr double default_atol() {
+  return sizeof(T) == 4 ? 1e-5 : 1e-7;
+}
 
 // Elementwise |actual - expected| <= atol + rtol * |expected|, NaN never close. Reports
 // the worst element and how many fail.
@@ -67,8 +71,8 @@ void check_close(const Tensor<T>& actual, const Tensor<U>& expected, double rtol
   }
   std::ostringstream msg;
   if (bad) {
-    msg << what << ": " << bad << " of " << a.size() << " elements differ; worst at flat index " << worst
-        << ": " << static_cast<double>(a[static_cast<size_t>(worst)]) << " vs expected "
+    msg << what << ": " << bad << " of " << a.size() << " elements differ; worst at flat index " << worst << ": "
+        << static_cast<double>(a[static_cast<size_t>(worst)]) << " vs expected "
         << static_cast<double>(e[static_cast<size_t>(worst)]) << " (rtol " << rtol << ", atol " << atol << ")";
   }
   CHECK_MESSAGE(bad == 0, msg.str());
@@ -82,16 +86,15 @@ void check_close(const Tensor<T>& actual, const Tensor<U>& expected, const std::
 }  // namespace patchnet::test
 
 // Checks that expr throws patchnet::Error whose message contains `text`.
-#define CHECK_THROWS_PN(expr, text)                                                          \
-  do {                                                                                       \
-    bool pn_threw_ = false;                                                                  \
-    try {                                                                                    \
-      (void)(expr);                                                                          \
-    } catch (const ::patchnet::Error& pn_e_) {                                               \
-      pn_threw_ = true;                                                                      \
-      const std::string pn_msg_ = pn_e_.what();                                              \
-      CHECK_MESSAGE(pn_msg_.find(text) != std::string::npos, "message '", pn_msg_,           \
-                    "' lacks '", text, "'");                                                 \
-    }                                                                                        \
-    CHECK_MESSAGE(pn_threw_, #expr " did not throw patchnet::Error");                        \
+#define CHECK_THROWS_PN(expr, text)                                                                         \
+  do {                                                                                                      \
+    bool pn_threw_ = false;                                                                                 \
+    try {                                                                                                   \
+      (void)(expr);                                                                                         \
+    } catch (const ::patchnet::Error& pn_e_) {                                                              \
+      pn_threw_ = true;                                                                                     \
+      const std::string pn_msg_ = pn_e_.what();                                                             \
+      CHECK_MESSAGE(pn_msg_.find(text) != std::string::npos, "message '", pn_msg_, "' lacks '", text, "'"); \
+    }                                                                                                       \
+    CHECK_MESSAGE(pn_threw_, #expr " did not throw patchnet::Error");                                       \
   } while (0)

@@ -93,8 +93,8 @@ TEST_CASE("gelu: tanh form matches its reference and stays within 5e-4 of the ex
   const auto gy = test::uniform<double>({4099}, 14);
   const auto y = gelu(x, GeluApprox::Tanh);
   check_close(y, map(x, ref_gelu_tanh), 1e-14, 1e-15, "double forward");
-  check_close(grad_of(x, gy, [](const auto& t) { return gelu(t, GeluApprox::Tanh); }),
-              map(x, ref_gelu_tanh_grad) * gy, 1e-12, 1e-14, "double backward");  // reference cancels in 1 + tanh
+  check_close(grad_of(x, gy, [](const auto& t) { return gelu(t, GeluApprox::Tanh); }), map(x, ref_gelu_tanh_grad) * gy,
+              1e-12, 1e-14, "double backward");  // reference cancels in 1 + tanh
   const auto xf = to_dtype<float>(x);
   check_close(gelu(xf, GeluApprox::Tanh), map(to_dtype<double>(xf), ref_gelu_tanh), 2e-6, 2e-6, "float forward");
   // The approximation error on a fine grid: 4.73e-4 at x = -2.70.
@@ -111,7 +111,8 @@ TEST_CASE("gelu: extreme inputs give finite values and the limits 0 and x") {
     const std::vector<double> xs{-1e4, -100.0, -20.0, 20.0, 100.0, 1e4};
     const auto check = [&](const auto& x) {
       const auto y = gelu(x, a).to_vector();
-      const auto g = grad_of(x, std::decay_t<decltype(x)>::ones(x.shape()), [&](const auto& t) { return gelu(t, a); }).to_vector();
+      const auto g =
+          grad_of(x, std::decay_t<decltype(x)>::ones(x.shape()), [&](const auto& t) { return gelu(t, a); }).to_vector();
       const auto v = x.to_vector();
       for (size_t i = 0; i < v.size(); ++i) {
         CAPTURE(v[i]);

@@ -41,8 +41,9 @@ std::pair<int64_t, int64_t> find_window(const std::vector<float>& out, const std
           const int64_t sx = flipped ? crop - 1 - x : x;
           const int64_t py = top + y - pad, px = left + sx - pad;
           for (int64_t ch = 0; ch < c; ++ch) {
-            const float want = (py < 0 || py >= h || px < 0 || px >= w) ? 0.0f
-                                                                          : float(src[static_cast<size_t>((py * w + px) * c + ch)]);
+            const float want = (py < 0 || py >= h || px < 0 || px >= w)
+                                   ? 0.0f
+                                   : float(src[static_cast<size_t>((py * w + px) * c + ch)]);
             if (out[static_cast<size_t>((y * crop + x) * c + ch)] != want) same = false;
           }
         }
@@ -71,7 +72,8 @@ TEST_CASE("data: augment output shapes of the seeds' pipelines") {
   CHECK(output_shape({}, 31, 17, 3, true) == Shape{31, 17, 3});
 
   CHECK_THROWS_PN(output_shape({.crop = 48}, 32, 32, 3, true), "augment: crop 48 is larger than the image 32x32");
-  CHECK_THROWS_PN(output_shape({.crop = 41, .pad = 4}, 32, 32, 3, true), "crop 41 is larger than the padded image 40x40");
+  CHECK_THROWS_PN(output_shape({.crop = 41, .pad = 4}, 32, 32, 3, true),
+                  "crop 41 is larger than the padded image 40x40");
   CHECK_THROWS_PN(output_shape({.pad = 4}, 32, 32, 3, true), "augment: pad 4 without crop");
   CHECK_THROWS_PN(output_shape({.resize = -1}, 32, 32, 3, true), "augment: negative option: resize -1");
   CHECK_THROWS_PN(output_shape({}, 0, 32, 3, true), "augment: input image 0x32x3 must have positive sizes");
@@ -202,12 +204,14 @@ TEST_CASE("data: resize in augmentation: constants stay constant, values are Ten
       for (int64_t x = 0; x < 48; ++x)
         for (int64_t ch = 0; ch < 3; ++ch) {
           const int64_t sx = d.left + (d.flip ? 47 - x : x);
-          bad += out[static_cast<size_t>((y * 48 + x) * 3 + ch)] != r52[static_cast<size_t>(((d.top + y) * 52 + sx) * 3 + ch)];
+          bad += out[static_cast<size_t>((y * 48 + x) * 3 + ch)] !=
+                 r52[static_cast<size_t>(((d.top + y) * 52 + sx) * 3 + ch)];
         }
     CHECK_MESSAGE(bad == 0, "sample ", i);
   }
   // Rescale multiplies by 1/255 at the end.
-  const auto scaled = run<float>(src, 32, 32, 3, {.rescale = true, .resize = 52, .crop = 48, .eval_resize = 48}, false, 2, 1, 5);
+  const auto scaled =
+      run<float>(src, 32, 32, 3, {.rescale = true, .resize = 52, .crop = 48, .eval_resize = 48}, false, 2, 1, 5);
   for (size_t i = 0; i < scaled.size(); i += 97) CHECK(scaled[i] == r48[i] * (1.0f / 255.0f));
   const auto plain = run<double>(src, 32, 32, 3, {.rescale = true}, true, 0, 0, 0);
   for (size_t i = 0; i < plain.size(); i += 31) CHECK(std::abs(plain[i] - src[i] / 255.0) < 1e-15);

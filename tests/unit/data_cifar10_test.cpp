@@ -116,8 +116,7 @@ TEST_CASE("data: read_cifar10 errors name the file and what is wrong") {
 
   // Label 12 in record 17.
   write_records(dir.path / "test_batch.bin", 20, [](int r) { return r == 17 ? 12 : r % 10; });
-  CHECK_THROWS_PN(read_cifar10(d, Cifar10Split::Test),
-                  d + "/test_batch.bin: record 17: label 12 out of range [0, 10)");
+  CHECK_THROWS_PN(read_cifar10(d, Cifar10Split::Test), d + "/test_batch.bin: record 17: label 12 out of range [0, 10)");
 
   // Empty file.
   { std::ofstream(dir.path / "test_batch.bin", std::ios::binary | std::ios::trunc); }

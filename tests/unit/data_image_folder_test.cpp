@@ -57,22 +57,23 @@ TEST_CASE("data: bilinear resize matches PyTorch / TensorFlow half-pixel values"
   // mode="bilinear", align_corners=False, antialias=False) in float64.
   std::vector<uint8_t> src(30);
   for (int i = 0; i < 30; ++i) src[static_cast<size_t>(i)] = static_cast<uint8_t>(i * 37 % 256);
-  const std::vector<double> up = {
-      9.250000,   46.250000,  101.750000, 138.750000, 194.250000, 71.250000,  62.750000,  67.750000,
-      25.535714,  62.535714,  104.321429, 141.321429, 173.964286, 73.821429,  74.464286,  84.035714,
-      74.392857,  111.392857, 112.035714, 149.035714, 113.107143, 81.535714,  109.607143, 132.892857,
-      123.250000, 160.250000, 119.750000, 156.750000, 52.250000,  89.250000,  144.750000, 181.750000,
-      158.392857, 99.392857,  100.035714, 137.035714, 101.107143, 138.107143, 97.607143,  134.607143,
-      193.535714, 38.535714,  80.321429,  117.321429, 149.964286, 186.964286, 50.464286,  87.464286,
-      205.250000, 18.250000,  73.750000,  110.750000, 166.250000, 203.250000, 34.750000,  71.750000};
-  const std::vector<double> down = {53.166667, 90.166667, 112.500000, 149.500000, 107.833333, 80.833333,
-                                    160.166667, 69.166667, 91.500000, 128.500000, 86.833333, 123.833333};
+  const std::vector<double> up = {9.250000,   46.250000,  101.750000, 138.750000, 194.250000, 71.250000,  62.750000,
+                                  67.750000,  25.535714,  62.535714,  104.321429, 141.321429, 173.964286, 73.821429,
+                                  74.464286,  84.035714,  74.392857,  111.392857, 112.035714, 149.035714, 113.107143,
+                                  81.535714,  109.607143, 132.892857, 123.250000, 160.250000, 119.750000, 156.750000,
+                                  52.250000,  89.250000,  144.750000, 181.750000, 158.392857, 99.392857,  100.035714,
+                                  137.035714, 101.107143, 138.107143, 97.607143,  134.607143, 193.535714, 38.535714,
+                                  80.321429,  117.321429, 149.964286, 186.964286, 50.464286,  87.464286,  205.250000,
+                                  18.250000,  73.750000,  110.750000, 166.250000, 203.250000, 34.750000,  71.750000};
+  const std::vector<double> down = {53.166667,  90.166667, 112.500000, 149.500000, 107.833333, 80.833333,
+                                    160.166667, 69.166667, 91.500000,  128.500000, 86.833333,  123.833333};
   std::vector<float> out_up(up.size());
   resize_bilinear(src.data(), 3, 5, 2, out_up.data(), 7, 4);
   for (size_t i = 0; i < up.size(); ++i) CHECK_MESSAGE(std::abs(out_up[i] - up[i]) < 2e-4, "up ", i);
   std::vector<double> out_down(down.size());
   resize_bilinear(src.data(), 3, 5, 2, out_down.data(), 2, 3);
-  for (size_t i = 0; i < down.size(); ++i) CHECK_MESSAGE(std::abs(out_down[i] - down[i]) < 1e-4, "down ", i);  // float weights, as TensorFlow
+  for (size_t i = 0; i < down.size(); ++i)
+    CHECK_MESSAGE(std::abs(out_down[i] - down[i]) < 1e-4, "down ", i);  // float weights, as TensorFlow
 
   // TensorFlow's documented 1-D example: [0, 100] -> [0, 25, 75, 100].
   const uint8_t line[2] = {0, 100};
@@ -259,11 +260,15 @@ TEST_CASE("data: JPEG decoding: channels, a header declaring too many pixels, a 
   std::vector<uint8_t> bomb = jpg;
   size_t sof = 0;
   for (size_t i = 0; i + 1 < bomb.size(); ++i)
-    if (bomb[i] == 0xFF && bomb[i + 1] == 0xC0) { sof = i; break; }
+    if (bomb[i] == 0xFF && bomb[i + 1] == 0xC0) {
+      sof = i;
+      break;
+    }
   REQUIRE(sof > 0);
   bomb[sof + 5] = bomb[sof + 7] = 0xEA;  // 60000 x 60000 (libjpeg itself stops above 65500)
   bomb[sof + 6] = bomb[sof + 8] = 0x60;
-  CHECK_THROWS_PN(decode_image(bomb, "bomb.jpg"), "bomb.jpg: the image declares 60000x60000 pixels, more than the limit");
+  CHECK_THROWS_PN(decode_image(bomb, "bomb.jpg"),
+                  "bomb.jpg: the image declares 60000x60000 pixels, more than the limit");
 
   std::vector<uint8_t> cut(jpg.begin(), jpg.begin() + static_cast<std::ptrdiff_t>(jpg.size() / 2));
   CHECK_THROWS_PN(decode_image(cut, "cut.jpg"), "decode_image: cut.jpg: cannot decode (not a valid JPEG image): ");

@@ -138,7 +138,8 @@ TEST_CASE("data: BatchLoader delivers every image once per epoch, in a keyed ord
   for (size_t b = 0; b < 11; ++b)
     for (size_t i = 0; i < e0.labels[b].size(); ++i) {
       const auto label = static_cast<size_t>(e0.labels[b][i]);
-      CHECK(std::equal(e0.images[b].begin() + static_cast<long>(i * 90), e0.images[b].begin() + static_cast<long>((i + 1) * 90),
+      CHECK(std::equal(e0.images[b].begin() + static_cast<long>(i * 90),
+                       e0.images[b].begin() + static_cast<long>((i + 1) * 90),
                        all.begin() + static_cast<long>(label * 90)));
     }
 

@@ -28,13 +28,20 @@ TEST_CASE("elementwise: unary ops against the C library") {
     for (double e : v) expect.push_back(f(e));
     check_close(y, Tensor<double>::from_vector(expect, {50}), what);
   };
-  check(exp(x), [](double e) { return std::exp(e); }, "exp");
-  check(log(x), [](double e) { return std::log(e); }, "log");
-  check(sqrt(x), [](double e) { return std::sqrt(e); }, "sqrt");
-  check(tanh(x), [](double e) { return std::tanh(e); }, "tanh");
-  check(sigmoid(x), [](double e) { return 1 / (1 + std::exp(-e)); }, "sigmoid");
-  check(pow(x, 1.5), [](double e) { return std::pow(e, 1.5); }, "pow");
-  check(1.0 / x, [](double e) { return 1 / e; }, "rdiv");
+  check(
+      exp(x), [](double e) { return std::exp(e); }, "exp");
+  check(
+      log(x), [](double e) { return std::log(e); }, "log");
+  check(
+      sqrt(x), [](double e) { return std::sqrt(e); }, "sqrt");
+  check(
+      tanh(x), [](double e) { return std::tanh(e); }, "tanh");
+  check(
+      sigmoid(x), [](double e) { return 1 / (1 + std::exp(-e)); }, "sigmoid");
+  check(
+      pow(x, 1.5), [](double e) { return std::pow(e, 1.5); }, "pow");
+  check(
+      1.0 / x, [](double e) { return 1 / e; }, "rdiv");
 }
 
 TEST_CASE("reduce: sums over every axis pattern match a plain loop") {

@@ -182,13 +182,15 @@ Conv2dOptions conv_options(const gd::Case& c) {
   Conv2dOptions o;
   o.stride = hw_attr(c, "stride");
   o.padding = padding_attr(c);
-  if (c.has_attr("pad")) o.pad = {c.attr_int("pad", 0), c.attr_int("pad", 1), c.attr_int("pad", 2), c.attr_int("pad", 3)};
+  if (c.has_attr("pad"))
+    o.pad = {c.attr_int("pad", 0), c.attr_int("pad", 1), c.attr_int("pad", 2), c.attr_int("pad", 3)};
   if (c.has_attr("groups")) o.groups = c.attr_int("groups");
   return o;
 }
 
 BatchNormOptions bn_options(const gd::Case& c) {
-  return {.momentum = c.attr_double("momentum"), .eps = c.attr_double("eps"),
+  return {.momentum = c.attr_double("momentum"),
+          .eps = c.attr_double("eps"),
           .unbiased_running_var = c.attr_int("unbiased_running_var") != 0};
 }
 
@@ -207,10 +209,11 @@ Tensor<T> keras_bn_train(CaseInputs<T>& in, Outputs<T>& out, const Tensor<T>& x,
 template <class T>
 Tensor<T> involution_layer_of(CaseInputs<T>& in, Outputs<T>& out) {
   const gd::Case& c = in.info();
-  InvolutionParams<T> p{in.get("reduce_weight"), in.get("reduce_bias"), in.get("bn_gamma"),  in.get("bn_beta"),
-                        in.get("bn_running_mean"), in.get("bn_running_var"), in.get("span_weight"), in.get("span_bias")};
-  const InvolutionOptions opt{.kernel_size = c.attr_int("kernel_size"), .stride = c.attr_int("stride"),
-                              .groups = c.attr_int("groups")};
+  InvolutionParams<T> p{in.get("reduce_weight"), in.get("reduce_bias"),     in.get("bn_gamma"),
+                        in.get("bn_beta"),       in.get("bn_running_mean"), in.get("bn_running_var"),
+                        in.get("span_weight"),   in.get("span_bias")};
+  const InvolutionOptions opt{
+      .kernel_size = c.attr_int("kernel_size"), .stride = c.attr_int("stride"), .groups = c.attr_int("groups")};
   const InvolutionResult<T> r = involution_layer(in.get("x"), p, opt, c.attr_int("training") != 0);
   out["kernel"] = r.kernel;
   out["bn_running_mean_after"] = p.bn_running_mean;
@@ -273,8 +276,8 @@ TEST_CASE("golden: batch_norm, train and eval, running statistics after the step
     const gd::Case& c = in.info();
     Tensor<T> rm = in.get("running_mean"), rv = in.get("running_var");
     Outputs<T> out;
-    out["y"] = batch_norm(in.get("x"), in.get("gamma"), in.get("beta"), rm, rv, c.attr_int("training") != 0,
-                          bn_options(c));
+    out["y"] =
+        batch_norm(in.get("x"), in.get("gamma"), in.get("beta"), rm, rv, c.attr_int("training") != 0, bn_options(c));
     out["running_mean_after"] = rm;
     out["running_var_after"] = rv;
     return out;
@@ -305,7 +308,8 @@ TEST_CASE("golden: gelu, relu, softmax, log_softmax") {
     const gd::Case& c = in.info();
     const std::string& op = c.attr("op");
     const Tensor<T> x = in.get("x");
-    if (op == "gelu") return Outputs<T>{{"y", gelu(x, c.attr("approx") == "tanh" ? GeluApprox::Tanh : GeluApprox::None)}};
+    if (op == "gelu")
+      return Outputs<T>{{"y", gelu(x, c.attr("approx") == "tanh" ? GeluApprox::Tanh : GeluApprox::None)}};
     if (op == "relu") return Outputs<T>{{"y", relu(x)}};
     const int64_t axis = c.attr_int("axis");
     return Outputs<T>{{"y", op == "softmax" ? softmax(x, axis) : log_softmax(x, axis)}};
@@ -317,8 +321,7 @@ TEST_CASE("golden: cross_entropy, cross_entropy_from_probs") {
     using T = scalar_of<decltype(in)>;
     const gd::Case& c = in.info();
     if (c.attr("op") == "cross_entropy") return Outputs<T>{{"y", cross_entropy(in.get("logits"), in.labels("labels"))}};
-    return Outputs<T>{
-        {"y", cross_entropy_from_probs(in.get("probs"), in.labels("labels"), c.attr_double("eps"))}};
+    return Outputs<T>{{"y", cross_entropy_from_probs(in.get("probs"), in.labels("labels"), c.attr_double("eps"))}};
   });
 }
 

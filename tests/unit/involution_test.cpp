@@ -40,8 +40,7 @@ Tensor<double> extract_patches(const Tensor<double>& x, int64_t K, int64_t S) {
 
 // The seed's call(), op for op: kernel -> [N,OH,OW,K*K,1,G], patches -> [N,OH,OW,K*K,C/G,G],
 // multiply (broadcast over C/G), reduce_sum over axis 3, reshape to [N,OH,OW,C].
-Tensor<double> seed_involution(const Tensor<double>& x, const Tensor<double>& kernel, int64_t K, int64_t S,
-                               int64_t G) {
+Tensor<double> seed_involution(const Tensor<double>& x, const Tensor<double>& kernel, int64_t K, int64_t S, int64_t G) {
   const int64_t N = x.size(0), C = x.size(3), OH = kernel.size(1), OW = kernel.size(2);
   auto k6 = reshape(kernel, {N, OH, OW, K * K, 1, G});
   auto p6 = reshape(extract_patches(x, K, S), {N, OH, OW, K * K, C / G, G});
@@ -104,8 +103,8 @@ TEST_CASE("involution: channel c belongs to group c % G (interleaved, as the see
 }
 
 TEST_CASE("involution: both gradients match scatter-form loops") {
-  const Cfg cfgs[] = {{2, 9, 7, 32, 7, 2, 16}, {1, 8, 10, 6, 3, 1, 2},  {2, 5, 6, 3, 3, 2, 1},
-                      {1, 5, 6, 70, 3, 1, 2},  {1, 6, 5, 75, 3, 2, 5},  {1, 7, 7, 8, 2, 3, 4}};
+  const Cfg cfgs[] = {{2, 9, 7, 32, 7, 2, 16}, {1, 8, 10, 6, 3, 1, 2}, {2, 5, 6, 3, 3, 2, 1},
+                      {1, 5, 6, 70, 3, 1, 2},  {1, 6, 5, 75, 3, 2, 5}, {1, 7, 7, 8, 2, 3, 4}};
   for (const Cfg& c : cfgs) {
     const Geo g = same_geo(c.H, c.W, c.K, c.S);
     auto x = test::uniform<double>({c.N, c.H, c.W, c.C}, 24).set_requires_grad();

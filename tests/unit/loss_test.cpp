@@ -134,8 +134,9 @@ TEST_CASE("topk_accuracy: k = 1 and 5 match a stable sort, ties by class index")
     for (int64_t r = 0; r < 200; ++r) {
       std::vector<int> order(10);
       std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(),
-                       [&](int a, int b) { return s[static_cast<size_t>(r * 10 + a)] > s[static_cast<size_t>(r * 10 + b)]; });
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return s[static_cast<size_t>(r * 10 + a)] > s[static_cast<size_t>(r * 10 + b)];
+      });
       const auto pos = std::find(order.begin(), order.end(), labels.at({r})) - order.begin();
       want += pos < k;
     }

@@ -146,8 +146,8 @@ TEST_CASE("nn: layers reject bad configurations and inputs with clear errors") {
 
 namespace {
 // y = conv(x zero-padded by p) with HWIO weights, by loops: PyTorch's definition of padding.
-Tensor<double> conv_reference(const Tensor<double>& x, const Tensor<double>& w, const Tensor<double>& b, Hw s,
-                              Pad2d p, bool depthwise) {
+Tensor<double> conv_reference(const Tensor<double>& x, const Tensor<double>& w, const Tensor<double>& b, Hw s, Pad2d p,
+                              bool depthwise) {
   const int64_t N = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
   const int64_t KH = w.size(0), KW = w.size(1), CO = depthwise ? C : w.size(3);
   const int64_t OH = (H + p.top + p.bottom - KH) / s.h + 1, OW = (W + p.left + p.right - KW) / s.w + 1;
@@ -175,9 +175,8 @@ TEST_CASE("nn: Conv2d and DepthwiseConv2d take explicit padding amounts (PyTorch
   Generator gen(17);
   const Tensor<double> x = randn<double>({2, 9, 8, 3}, gen);
   SUBCASE("Conv2d 3x3, stride 2, padding=1: PyTorch's windows, not TensorFlow's 'same'") {
-    nn::Conv2d<double> conv({.in = 3, .out = 4, .kernel = 3, .stride = 2, .padding = Padding::Explicit,
-                             .pad = Pad2d::all(1)},
-                            gen);
+    nn::Conv2d<double> conv(
+        {.in = 3, .out = 4, .kernel = 3, .stride = 2, .padding = Padding::Explicit, .pad = Pad2d::all(1)}, gen);
     {
       NoGrad no_grad;
       conv.bias.copy_(randn<double>({4}, gen));
@@ -191,9 +190,8 @@ TEST_CASE("nn: Conv2d and DepthwiseConv2d take explicit padding amounts (PyTorch
     CHECK(sum(square(same - y)).item() > 1e-3);
   }
   SUBCASE("DepthwiseConv2d 4x4 (even), padding=(1, 2)") {
-    nn::DepthwiseConv2d<double> dw({.channels = 3, .kernel = 4, .padding = Padding::Explicit,
-                                    .pad = Pad2d::symmetric(1, 2)},
-                                   gen);
+    nn::DepthwiseConv2d<double> dw(
+        {.channels = 3, .kernel = 4, .padding = Padding::Explicit, .pad = Pad2d::symmetric(1, 2)}, gen);
     {
       NoGrad no_grad;
       dw.bias.copy_(randn<double>({3}, gen));

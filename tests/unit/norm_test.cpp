@@ -25,7 +25,8 @@ Tensor<double> ref_normalize(const Tensor<double>& x, const std::vector<double>&
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < C; ++c) {
       const size_t k = static_cast<size_t>(c);
-      y.data()[r * C + c] = (x.data()[r * C + c] - mean[k]) / std::sqrt(var[k] + eps) * gamma.data()[c] + beta.data()[c];
+      y.data()[r * C + c] =
+          (x.data()[r * C + c] - mean[k]) / std::sqrt(var[k] + eps) * gamma.data()[c] + beta.data()[c];
     }
   return y;
 }
@@ -83,9 +84,10 @@ TEST_CASE("batch_norm: float statistics over 32768 rows with a large mean are ac
     CHECK(std::abs(rv.data()[c] - var_f[c]) <= 1e-6 * var_f[c]);
     CHECK(std::abs(var_f[c] - 1.0 / 12) < 2e-3);
   }
-  check_close(y, ref_normalize(to_dtype<double>(xf), mean_f, var_f, Tensor<double>::ones({3}),
-                               Tensor<double>::zeros({3}), 1e-3),
-              0.0, 5e-4, "normalised output");
+  check_close(
+      y,
+      ref_normalize(to_dtype<double>(xf), mean_f, var_f, Tensor<double>::ones({3}), Tensor<double>::zeros({3}), 1e-3),
+      0.0, 5e-4, "normalised output");
 }
 
 TEST_CASE("batch_norm: running statistics after one and two steps, Keras momentum 0.99") {
@@ -143,7 +145,8 @@ TEST_CASE("batch_norm: eval backward is the affine map, training backward is not
   auto g = test::uniform<double>({4, 3, 3, 5}, 43);
   batch_norm(x, gamma, Tensor<double>(), rm, rv, false).backward(g);
   auto expected = Tensor<double>::empty(x.shape());
-  for (int64_t i = 0; i < x.numel(); ++i) expected.data()[i] = g.data()[i] * gamma.data()[i % 5] / std::sqrt(3.0 + 1e-3);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    expected.data()[i] = g.data()[i] * gamma.data()[i % 5] / std::sqrt(3.0 + 1e-3);
   check_close(x.grad(), expected, 1e-12, 1e-12, "eval dx");
   // With a constant gradient, training dx is zero: the batch mean absorbs any shift.
   x.zero_grad();
@@ -204,14 +207,17 @@ TEST_CASE("batch_norm: bad inputs throw naming the op") {
   CHECK_THROWS_PN(batch_norm(x, c5, c5, c4, c5, true), "batch_norm: running_mean [4]");
   CHECK_THROWS_PN(batch_norm(x, c5, c5, c5, c4, false), "batch_norm: running_var [4]");
   CHECK_THROWS_PN(batch_norm(x, Tensor<float>::ones({1, 5}), c5, c5, c5, true), "batch_norm: gamma [1,5]");
-  CHECK_THROWS_PN(batch_norm(Tensor<float>::zeros({5}), c5, c5, c5, c5, true), "batch_norm: input [5] must have rank >= 2");
-  CHECK_THROWS_PN(batch_norm(x, c5, c5, none, none, false), "batch_norm: eval mode (training=false) needs running_mean");
+  CHECK_THROWS_PN(batch_norm(Tensor<float>::zeros({5}), c5, c5, c5, c5, true),
+                  "batch_norm: input [5] must have rank >= 2");
+  CHECK_THROWS_PN(batch_norm(x, c5, c5, none, none, false),
+                  "batch_norm: eval mode (training=false) needs running_mean");
   CHECK_THROWS_PN(batch_norm(x, c5, c5, c5, none, true), "batch_norm: running_mean and running_var must both");
   CHECK_THROWS_PN(batch_norm(x, c5, c5, c5, c5, true, {.momentum = 1.5}), "batch_norm: momentum 1.5 is outside [0, 1]");
   CHECK_THROWS_PN(batch_norm(x, c5, c5, c5, c5, true, {.momentum = -0.1}), "batch_norm: momentum -0.1");
   CHECK_THROWS_PN(batch_norm(x, c5, c5, c5, c5, true, {.eps = 0.0}), "batch_norm: eps 0 must be positive");
   CHECK_THROWS_PN(batch_norm(x, c5, c5, c5, c5, true, {.eps = -1e-3}), "batch_norm: eps");
-  CHECK_THROWS_PN(batch_norm(Tensor<float>::zeros({0, 5}), c5, c5, c5, c5, true), "batch_norm: training needs at least one row");
+  CHECK_THROWS_PN(batch_norm(Tensor<float>::zeros({0, 5}), c5, c5, c5, c5, true),
+                  "batch_norm: training needs at least one row");
   CHECK_THROWS_PN(batch_norm(Tensor<float>::zeros({1, 5}), c5, c5, c5, c5, true, {.unbiased_running_var = true}),
                   "batch_norm: the unbiased running variance needs more than one value");
   CHECK_THROWS_PN(batch_norm(none, c5, c5, c5, c5, true), "batch_norm");

@@ -35,7 +35,8 @@ std::unique_ptr<optim::Optimizer<T>> make_optimizer(const gd::Case& c, std::vect
     o.nesterov = c.attr_int("nesterov") != 0;
     return std::make_unique<optim::SGD<T>>(std::move(params), o);
   }
-  const auto epsilon = c.attr("epsilon") == "keras" ? optim::EpsilonConvention::Keras : optim::EpsilonConvention::PyTorch;
+  const auto epsilon =
+      c.attr("epsilon") == "keras" ? optim::EpsilonConvention::Keras : optim::EpsilonConvention::PyTorch;
   if (kind == "adam") {
     optim::AdamOptions o;
     o.beta1 = c.attr_double("beta1");

@@ -19,11 +19,11 @@ TEST_CASE("schedule: WarmupCosine follows the seed's WarmUpCosine") {
   // The seed's settings scaled down: lr_start 1e-5, lr_max 1e-3, 15% warmup.
   const optim::WarmupCosine s{1e-5, 1e-3, 15, 100};
   const double slope = (1e-3 - 1e-5) / 15;
-  CHECK(s(0) == 1e-5);                                         // first update (iterations = 0)
+  CHECK(s(0) == 1e-5);  // first update (iterations = 0)
   CHECK(s(1) == doctest::Approx(1e-5 + slope).epsilon(1e-15));
   CHECK(s(7) == doctest::Approx(1e-5 + 7 * slope).epsilon(1e-15));
   CHECK(s(14) == doctest::Approx(1e-5 + 14 * slope).epsilon(1e-15));  // last warmup step
-  CHECK(s(15) == 1e-3);                                        // boundary: cos(0) = 1
+  CHECK(s(15) == 1e-3);                                               // boundary: cos(0) = 1
   const double mid = 0.5 * 1e-3 * (1 + std::cos(std::numbers::pi * (40.0 - 15) / 85));
   CHECK(s(40) == doctest::Approx(mid).epsilon(1e-15));
   CHECK(s(57) == doctest::Approx(0.5 * 1e-3 * (1 + std::cos(std::numbers::pi * 42 / 85))).epsilon(1e-15));
@@ -54,7 +54,8 @@ TEST_CASE("schedule: WarmupCosine follows the seed's WarmUpCosine") {
 TEST_CASE("schedule: WarmupCosine errors") {
   CHECK_THROWS_PN((optim::WarmupCosine{1e-5, 1e-3, 20, 10}(0)),
                   "WarmupCosine: total_steps 10 must be larger or equal to warmup_steps 20");
-  CHECK_THROWS_PN((optim::WarmupCosine{1e-2, 1e-3, 5, 10}(0)), "lr_start 0.01 must be smaller or equal to lr_max 0.001");
+  CHECK_THROWS_PN((optim::WarmupCosine{1e-2, 1e-3, 5, 10}(0)),
+                  "lr_start 0.01 must be smaller or equal to lr_max 0.001");
   CHECK_THROWS_PN((optim::WarmupCosine{1e-5, 1e-3, -1, 10}(0)), "warmup_steps -1 must be >= 0");
   CHECK_THROWS_PN((optim::WarmupCosine{1e-5, NAN, 1, 10}(0)), "must be finite");
   CHECK_THROWS_PN((optim::WarmupCosine{1e-5, 1e-3, 1, 10}(-3)), "WarmupCosine: step -3 must be >= 0");

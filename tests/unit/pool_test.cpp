@@ -107,7 +107,8 @@ TEST_CASE("max_pool2d: backward routes to the first maximum and accumulates over
 TEST_CASE("avg_pool2d: backward spreads g / valid count") {
   auto x = Tensor<double>::zeros({1, 3, 3, 1});
   x.set_requires_grad();
-  avg_pool2d(x, {.pool = 2, .padding = Padding::Same}).backward(Tensor<double>::from_vector({4, 2, 2, 1}, {1, 2, 2, 1}));
+  avg_pool2d(x, {.pool = 2, .padding = Padding::Same})
+      .backward(Tensor<double>::from_vector({4, 2, 2, 1}, {1, 2, 2, 1}));
   check_close(x.grad(), Tensor<double>::from_vector({1, 1, 1, 1, 1, 1, 1, 1, 1}, {1, 3, 3, 1}), 0.0, 0.0,
               "window counts 4, 2, 2, 1");
 }
@@ -139,7 +140,8 @@ TEST_CASE("max_pool2d, avg_pool2d, global_avg_pool: bad inputs throw naming the 
   CHECK_THROWS_PN(max_pool2d(x, {.pool = 0}), "max_pool2d: kernel size 0x0 must be positive");
   CHECK_THROWS_PN(max_pool2d(x, {.padding = Padding::Explicit}), "max_pool2d: padding must be");
   CHECK_THROWS_PN(global_avg_pool(Tensor<float>::zeros({2, 3})), "global_avg_pool: input [2,3] must be NHWC");
-  CHECK_THROWS_PN(global_avg_pool(Tensor<float>::zeros({2, 0, 4, 3})), "global_avg_pool: input [2,0,4,3] has no pixels");
+  CHECK_THROWS_PN(global_avg_pool(Tensor<float>::zeros({2, 0, 4, 3})),
+                  "global_avg_pool: input [2,0,4,3] has no pixels");
   // "same" never errors for a pool larger than the input: the window is clipped.
   CHECK(max_pool2d(x, {.pool = 7, .padding = Padding::Same}).shape() == Shape{2, 1, 1, 3});
 }

@@ -45,9 +45,9 @@ TEST_CASE("atomic file: writes, replaces, leaves no temporary") {
 
 TEST_CASE("atomic file: a failed write throws and keeps the previous file") {
   test::TempDir tmp("atomic");
-  CHECK_THROWS_PN(io::write_file_atomic(tmp.file("none/f.bin"), std::string("x")),
-                  "write_file_atomic: cannot write " + tmp.file("none/f.bin") + ": creating " +
-                      tmp.file("none/f.bin") + ".tmp.");
+  CHECK_THROWS_PN(
+      io::write_file_atomic(tmp.file("none/f.bin"), std::string("x")),
+      "write_file_atomic: cannot write " + tmp.file("none/f.bin") + ": creating " + tmp.file("none/f.bin") + ".tmp.");
   CHECK_THROWS_PN(io::write_file_atomic("", std::string("x")), "write_file_atomic: empty path");
   CHECK_THROWS_PN(io::write_file_atomic(tmp.file("d/"), std::string("x")), "names a directory");
 
@@ -77,9 +77,7 @@ TEST_CASE("atomic file: a failed write throws and keeps the previous file") {
   std::string message;
   try {
     io::save_safetensors(path, new_ckpt);
-  } catch (const Error& e) {
-    message = e.what();
-  }
+  } catch (const Error& e) { message = e.what(); }
   if (limited) setrlimit(RLIMIT_FSIZE, &saved);
   signal(SIGXFSZ, old_handler);
   if (limited) {

@@ -31,9 +31,7 @@ int try_parse(const std::vector<uint8_t>& b) {
     const io::SafeTensors again = io::parse_safetensors(io::serialize_safetensors(st), "fuzz (re-saved)");
     if (again.records().size() != st.records().size()) return -1;
     return 0;
-  } catch (const Error&) {
-    return 1;
-  } catch (...) {
+  } catch (const Error&) { return 1; } catch (...) {
     return -1;
   }
 }
@@ -103,7 +101,8 @@ TEST_CASE("safetensors fuzz: random header lengths and garbage headers") {
     // Mostly JSON-ish characters, so the parser gets past the first byte.
     static const char alphabet[] = "{}[]\":,0123456789-eE.tfnul \\\"dtypeshapedata_offsetsF32U8I64";
     for (size_t i = 0; i < len; ++i)
-      b[8 + i] = iter % 3 ? static_cast<uint8_t>(alphabet[rng() % (sizeof(alphabet) - 1)]) : static_cast<uint8_t>(rng());
+      b[8 + i] =
+          iter % 3 ? static_cast<uint8_t>(alphabet[rng() % (sizeof(alphabet) - 1)]) : static_cast<uint8_t>(rng());
     CHECK(try_parse(b) != -1);
   }
 }

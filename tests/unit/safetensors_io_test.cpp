@@ -59,7 +59,9 @@ TEST_CASE("safetensors: reads the sample written by tools/safetensors_check.py")
   CHECK(names == std::vector<std::string>{"weight", "bias", "counts", "step", "mask", "empty", "big"});
   CHECK(st.metadata == std::map<std::string, std::string>{{"format", "pt"},
                                                           {"producer", "tools/safetensors_check.py"},
-                                                          {"note", "\xc3\xbcnic\xc3\xb8" "de \"quoted\"\n\ttab"}});
+                                                          {"note",
+                                                           "\xc3\xbcnic\xc3\xb8"
+                                                           "de \"quoted\"\n\ttab"}});
 
   CHECK(st.at("weight").dtype == io::DType::F32);
   const auto w = st.tensor<float>("weight");
@@ -188,7 +190,8 @@ TEST_CASE("safetensors: load errors name the file and the problem") {
   const std::string A = R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
   CHECK_NOTHROW(io::parse_safetensors(make_file("{" + A + "}    ", 8), "ok"));
   check_parse_fails("{" + A, 8, "checkpoint bad.safetensors: header JSON: unexpected end of the JSON text");
-  check_parse_fails("{\"a\":{\"dtype\" \"F32\"}}", 0, "header JSON: expected ':' after the object key, found '\"' at byte 14");
+  check_parse_fails("{\"a\":{\"dtype\" \"F32\"}}", 0,
+                    "header JSON: expected ':' after the object key, found '\"' at byte 14");
   check_parse_fails("[1,2]", 0, "header JSON is an array, not an object");
   check_parse_fails(R"({"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", 4,
                     "tensor 'a': unsupported dtype 'BF16' (patchnet reads F32, F64, I32, I64, U8)");

@@ -52,8 +52,8 @@ TEST_CASE("json: errors name the problem and the byte") {
   CHECK_THROWS_PN(json::parse("\"\\ud800\""), "unpaired high surrogate");
   CHECK_THROWS_PN(json::parse("\"\\udc00\""), "unpaired low surrogate");
   CHECK_THROWS_PN(json::parse("\"\xff\""), "invalid UTF-8 in a string at byte 1");
-  CHECK_THROWS_PN(json::parse("\"\xc0\xaf\""), "invalid UTF-8");          // overlong '/'
-  CHECK_THROWS_PN(json::parse("\"\xed\xa0\x80\""), "invalid UTF-8");      // a surrogate in UTF-8
+  CHECK_THROWS_PN(json::parse("\"\xc0\xaf\""), "invalid UTF-8");      // overlong '/'
+  CHECK_THROWS_PN(json::parse("\"\xed\xa0\x80\""), "invalid UTF-8");  // a surrogate in UTF-8
   CHECK_THROWS_PN(json::parse("01"), "unexpected '1' after the JSON value");
   CHECK_THROWS_PN(json::parse("-"), "malformed number");
   CHECK_THROWS_PN(json::parse("1.e5"), "malformed number");
@@ -76,8 +76,9 @@ TEST_CASE("json: dump writes compact JSON, escaped as Python's json.dumps(ensure
   v.set("a", std::move(arr));
   v.set("o", json::Value::object());
   const std::string text = json::dump(v);
-  CHECK(text == "{\"s\":\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0001\\u001f\x7f \xc3\xbc\",\"a\":[-3,18446744073709551615,true,null,"
-                "1.5e-3],\"o\":{}}");
+  CHECK(text ==
+        "{\"s\":\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0001\\u001f\x7f \xc3\xbc\",\"a\":[-3,18446744073709551615,true,null,"
+        "1.5e-3],\"o\":{}}");
   // And reads back to the same text.
   CHECK(json::dump(json::parse(text)) == text);
   CHECK_THROWS_PN(json::dump(json::Value::string("\xff")), "json: string is not valid UTF-8 (byte 0)");

@@ -236,8 +236,7 @@ void golden_step(const std::string& name) {
   opt->step(lr);
   for (const auto& p : model->named_parameters()) {
     check_after(train::to_torch_layout(p.tensor, p.layout), train::to_torch_layout(p.tensor.grad(), p.layout),
-                f.tensor<double>("golden.after." + p.name), lr, adam_eps, grad_scale,
-                where + " after step " + p.name);
+                f.tensor<double>("golden.after." + p.name), lr, adam_eps, grad_scale, where + " after step " + p.name);
     ++params_checked;
   }
   CHECK(params_checked == static_cast<int64_t>(model->named_parameters().size()));
@@ -304,7 +303,8 @@ void round_trip(nn::Module<double>& a, nn::Module<double>& b, nn::Module<double>
   }
   const auto ba = a.named_buffers(), bb = b.named_buffers();
   REQUIRE(ba.size() == bb.size());
-  for (size_t i = 0; i < ba.size(); ++i) CHECK_MESSAGE(ba[i].tensor.to_vector() == bb[i].tensor.to_vector(), ba[i].name);
+  for (size_t i = 0; i < ba.size(); ++i)
+    CHECK_MESSAGE(ba[i].tensor.to_vector() == bb[i].tensor.to_vector(), ba[i].name);
   const auto ca = a.named_counters(), cb = b.named_counters();
   REQUIRE(ca.size() == cb.size());
   for (size_t i = 0; i < ca.size(); ++i) {

@@ -121,8 +121,12 @@ TEST_CASE("train: a resumed ConvMixer run ends with the uninterrupted run's para
     c.kernel = 3;
     return std::make_shared<models::ConvMixer<float>>(c, init);
   };
-  SUBCASE("stopped inside an epoch") { check_resume("cm_mid", build, set, lo, train::LossKind::Probabilities, 2, 4, 0); }
-  SUBCASE("stopped at an epoch's end") { check_resume("cm_end", build, set, lo, train::LossKind::Probabilities, 3, 6, 0); }
+  SUBCASE("stopped inside an epoch") {
+    check_resume("cm_mid", build, set, lo, train::LossKind::Probabilities, 2, 4, 0);
+  }
+  SUBCASE("stopped at an epoch's end") {
+    check_resume("cm_end", build, set, lo, train::LossKind::Probabilities, 3, 6, 0);
+  }
   SUBCASE("resumed from a periodic checkpoint") {
     check_resume("cm_every", build, set, lo, train::LossKind::Probabilities, 2, 9, 2);
   }
@@ -130,7 +134,8 @@ TEST_CASE("train: a resumed ConvMixer run ends with the uninterrupted run's para
 
 TEST_CASE("train: a resumed ShiftViT run replays the same dropout and drop-path masks") {
   const data::ImageSet set = data::synthetic_image_set(40, 16, 16, 3, 10, 12);
-  data::LoaderOptions lo{.batch_size = 8, .seed = 6,
+  data::LoaderOptions lo{.batch_size = 8,
+                         .seed = 6,
                          .augment = {.rescale = true, .resize = 18, .crop = 16, .hflip = true, .eval_resize = 16}};
   auto build = [](Generator& init, Generator& masks) {
     models::ShiftViTConfig c;

@@ -170,8 +170,8 @@ TEST_CASE("viz::line_chart: two curves in their colours, the right way up, with 
         blue_diff += c.get(x, y) == kPalette[0];
         orange_diff += c.get(x, y) == kPalette[1];
       }
-  CHECK(ink_diff > 20);     // "train", "val"
-  CHECK(blue_diff > 20);    // the swatches
+  CHECK(ink_diff > 20);   // "train", "val"
+  CHECK(blue_diff > 20);  // the swatches
   CHECK(orange_diff > 20);
 }
 
@@ -215,7 +215,8 @@ TEST_CASE("viz::line_chart: NaN and inf are skipped, constant, single-point and 
 
 TEST_CASE("viz::line_chart: the written PNG decodes to the chart") {
   const test::TempDir dir("viz_chart");
-  const Canvas loss = line_chart("Model loss", "epoch", "loss", {{"train", epochs_curve(20, 0.3, 2)}, {"val", epochs_curve(20, 0.5, 2)}});
+  const Canvas loss = line_chart("Model loss", "epoch", "loss",
+                                 {{"train", epochs_curve(20, 0.3, 2)}, {"val", epochs_curve(20, 0.5, 2)}});
   const Canvas acc = line_chart("Model accuracy", "epoch", "accuracy",
                                 {{"train", epochs_curve(20, 1, -0.9)}, {"val", epochs_curve(20, 0.9, -0.9)}});
   const Canvas both = side_by_side({loss, acc});

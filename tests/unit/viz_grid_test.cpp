@@ -89,7 +89,7 @@ TEST_CASE("viz::filter_grid: RGB filters from HWIO weights, normalised over all 
         check_block(g, x0, y0, s, e, "filter " + std::to_string(i));
       }
   CHECK(g.get((4 % 2) * (kw * s + gap) + 2 * s, (4 / 2) * (kh * s + gap) + 1 * s).r == 0);  // the minimum
-  CHECK(g.get(1 * (kw * s + gap), 0).b == 255);                                                 // the maximum
+  CHECK(g.get(1 * (kw * s + gap), 0).b == 255);                                             // the maximum
   // Gaps and the unused sixth cell stay white.
   CHECK(g.get(kw * s, 0) == kWhite);
   CHECK(g.get(0, kh * s) == kWhite);
@@ -151,7 +151,7 @@ TEST_CASE("viz::depthwise_grid: [KH, KW, C] kernels, one picture per channel") {
 
 TEST_CASE("viz::heatmap: corners, constant input, non-finite values") {
   const double v[6] = {-1, 0, 1,  //
-                       2, 3, 4};
+                       2,  3, 4};
   const Canvas h = heatmap(v, 2, 3, 5);
   REQUIRE(h.width() == 15);
   REQUIRE(h.height() == 10);

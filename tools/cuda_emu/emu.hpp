@@ -35,9 +35,9 @@ inline dim3 threadIdx, blockIdx, blockDim, gridDim;
 using cudaStream_t = void*;
 using cudaError_t = int;
 constexpr int cudaSuccess = 0;
-using std::min;
-using std::max;
 using std::isfinite;
+using std::max;
+using std::min;
 
 #if defined(__SANITIZE_ADDRESS__)
 #define EMU_UCONTEXT 1
@@ -117,7 +117,10 @@ constexpr size_t kStack = 32 * 1024;
 template <class F, class... A>
 void launch(dim3 grid, dim3 block, F f, A... args) {
   ++g_launches;
-  if (grid.x == 0 || grid.y == 0 || grid.z == 0) { err("empty grid"); return; }
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0) {
+    err("empty grid");
+    return;
+  }
   if (grid.y > 65535 || grid.z > 65535) err("gridDim.y/z > 65535");
   const unsigned nt = block.x * block.y * block.z;
   if (nt > 1024 || nt == 0) err("bad block size");
@@ -181,16 +184,23 @@ void launch(dim3 grid, dim3 block, F f, A... args) {
         if (n_sh != n_alive) continue;  // wait for the rest (they may be at a barrier: checked below)
         const Fiber& f0 = g_f[lo + 0 < hi && g_f[lo].st == Shfl ? lo : lo];
         unsigned members = 0;
-        for (unsigned t = lo; t < hi; ++t) if (g_f[t].st == Shfl) members |= 1u << (t - lo);
+        for (unsigned t = lo; t < hi; ++t)
+          if (g_f[t].st == Shfl) members |= 1u << (t - lo);
         const Fiber* ref = nullptr;
-        for (unsigned t = lo; t < hi; ++t) if (g_f[t].st == Shfl) { ref = &g_f[t]; break; }
+        for (unsigned t = lo; t < hi; ++t)
+          if (g_f[t].st == Shfl) {
+            ref = &g_f[t];
+            break;
+          }
         (void)f0;
         for (unsigned t = lo; t < hi; ++t) {
           const Fiber& q = g_f[t];
           if (q.st != Shfl) continue;
           if (q.line != ref->line || q.arg != ref->arg || q.width != ref->width || q.size != ref->size)
-            err("divergent shuffle in warp (lines " + std::to_string(q.line) + " vs " + std::to_string(ref->line) + ")");
-          if ((q.mask & members) != q.mask) err("shuffle mask names exited/missing lanes, line " + std::to_string(q.line));
+            err("divergent shuffle in warp (lines " + std::to_string(q.line) + " vs " + std::to_string(ref->line) +
+                ")");
+          if ((q.mask & members) != q.mask)
+            err("shuffle mask names exited/missing lanes, line " + std::to_string(q.line));
         }
         for (unsigned t = lo; t < hi; ++t) {
           Fiber& q = g_f[t];
@@ -200,10 +210,14 @@ void launch(dim3 grid, dim3 block, F f, A... args) {
           if (q.arg >= 0) src = lane ^ q.arg;  // xor
           else src = lane;
           if (q.width < 32 && src / q.width != lane / q.width) src = lane;
-          if (src >= int(hi - lo) || g_f[lo + src].st != Shfl) { err("shuffle reads an inactive lane"); src = lane; }
+          if (src >= int(hi - lo) || g_f[lo + src].st != Shfl) {
+            err("shuffle reads an inactive lane");
+            src = lane;
+          }
           std::memcpy(q.res, g_f[lo + src].val, 16);
         }
-        for (unsigned t = lo; t < hi; ++t) if (g_f[t].st == Shfl) g_f[t].st = Run;
+        for (unsigned t = lo; t < hi; ++t)
+          if (g_f[t].st == Shfl) g_f[t].st = Run;
         progress = true;
       }
       if (progress) continue;
@@ -213,16 +227,26 @@ void launch(dim3 grid, dim3 block, F f, A... args) {
         if (g_f[t].st == Shfl) ++at_shfl;
       }
       if (alive == 0) break;
-      if (at_shfl) { err("deadlock: shuffle with lanes at a barrier or exited"); return; }
+      if (at_shfl) {
+        err("deadlock: shuffle with lanes at a barrier or exited");
+        return;
+      }
       if (at_bar == alive) {
         int line = -1;
         for (unsigned t = 0; t < nt; ++t)
-          if (g_f[t].st == Bar) { if (line < 0) line = g_f[t].line; else if (g_f[t].line != line) err("threads at different __syncthreads"); }
+          if (g_f[t].st == Bar) {
+            if (line < 0) line = g_f[t].line;
+            else if (g_f[t].line != line) err("threads at different __syncthreads");
+          }
         if (alive != int(nt)) ++g_exited_at_barrier;
-        for (unsigned t = 0; t < nt; ++t) if (g_f[t].st == Bar) g_f[t].st = Run;
+        for (unsigned t = 0; t < nt; ++t)
+          if (g_f[t].st == Bar) g_f[t].st = Run;
         continue;
       }
-      if (!ran) { err("scheduler stuck"); return; }
+      if (!ran) {
+        err("scheduler stuck");
+        return;
+      }
     }
   }
 }
@@ -236,7 +260,12 @@ template <class T>
 T shfl_(unsigned mask, T v, int arg, int width, int line) {
   static_assert(sizeof(T) <= 16);
   Fiber& f = g_f[g_cur];
-  f.st = Shfl; f.mask = mask; f.arg = arg; f.width = width; f.line = line; f.size = sizeof(T);
+  f.st = Shfl;
+  f.mask = mask;
+  f.arg = arg;
+  f.width = width;
+  f.line = line;
+  f.size = sizeof(T);
   std::memcpy(f.val, &v, sizeof(T));
   yield_now();
   T r;
@@ -249,11 +278,21 @@ T shfl_(unsigned mask, T v, int arg, int width, int line) {
 #define __shfl_xor_sync(mask, v, ...) ::emu::shfl_(mask, v, EMU_XOR_ARGS(__VA_ARGS__, 32), __LINE__)
 #define EMU_XOR_ARGS(o, w, ...) (o), (w)
 template <class T>
-inline T atomicAdd(T* p, T v) { T old = *p; *p += v; return old; }
-inline int cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) { std::memset(p, v, n); return 0; }
+inline T atomicAdd(T* p, T v) {
+  T old = *p;
+  *p += v;
+  return old;
+}
+inline int cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) {
+  std::memset(p, v, n);
+  return 0;
+}
 inline int cudaGetLastError() { return 0; }
-#define PN_CUDA_CHECK(x) do { (void)(x); } while (0)
-#define PN_CUDA_CHECK_LAUNCH(x) do {} while (0)
+#define PN_CUDA_CHECK(x) \
+  do { (void)(x); } while (0)
+#define PN_CUDA_CHECK_LAUNCH(x) \
+  do {                          \
+  } while (0)
 namespace patchnet::cuda::detail {
 inline cudaStream_t stream_of(void* h) { return h; }
 inline unsigned g_grid_cap = 7;  // real: 65535 * 16; small so grid-stride loops wrap
@@ -264,4 +303,3 @@ inline unsigned grid_for(long long n, int threads = 256) {
 }  // namespace patchnet::cuda::detail
 inline long long g_ycap = 3;  // emulation-only cap for the 65535 grid.y caps
 inline long long emu_cap() { return g_ycap; }
-

@@ -19,8 +19,8 @@ static int n_low = 0, n_low_patches = 0, n_low_groups = 0, n_low_chunked = 0, n_
 
 std::string pad_str(const Window2d& g) {
   char b[120];
-  std::snprintf(b, sizeof b, "pad t%ld b%ld l%ld r%ld O%ldx%ld", g.pad.top, g.pad.bottom, g.pad.left, g.pad.right,
-                g.OH, g.OW);
+  std::snprintf(b, sizeof b, "pad t%ld b%ld l%ld r%ld O%ldx%ld", g.pad.top, g.pad.bottom, g.pad.left, g.pad.right, g.OH,
+                g.OW);
   return b;
 }
 
@@ -33,8 +33,7 @@ PadChoice random_pad(Hw k) {
   const int m = ri(0, 2);
   if (m == 0) return {Padding::Same, {}};
   if (m == 1) return {Padding::Valid, {}};
-  return {Padding::Explicit,
-          {ri(0, int(k.h) + 1), ri(0, int(k.h) + 1), ri(0, int(k.w) + 1), ri(0, int(k.w) + 1)}};
+  return {Padding::Explicit, {ri(0, int(k.h) + 1), ri(0, int(k.h) + 1), ri(0, int(k.w) + 1), ri(0, int(k.w) + 1)}};
 }
 
 // ---- depthwise ----------------------------------------------------------------------------
@@ -58,11 +57,11 @@ void dw_case(int64_t N, int64_t H, int64_t W, int64_t C, Hw k, Hw s, PadChoice p
   const bool w_fast = square && (s.w == 1 || s.w == 2);
   const int64_t parts = cuda::depthwise_weight_parts(g);
   char b[240];
-  std::snprintf(b, sizeof b, "%s depthwise N%ld H%ld W%ld C%ld K%ldx%ld S%ldx%ld %s %s bias %d fwd %s dx %s dw %s parts %ld",
-                sizeof(T) == 4 ? "float" : "double", N, H, W, C, k.h, k.w, s.h, s.w, padding_name(pc.mode),
-                pad_str(g).c_str(), has_bias, fwd_strip ? "strip" : "generic",
-                dx_flip ? (square ? "flipped-strip" : "flipped-generic") : "gather", w_fast ? "fast" : "generic",
-                long(parts));
+  std::snprintf(
+      b, sizeof b, "%s depthwise N%ld H%ld W%ld C%ld K%ldx%ld S%ldx%ld %s %s bias %d fwd %s dx %s dw %s parts %ld",
+      sizeof(T) == 4 ? "float" : "double", N, H, W, C, k.h, k.w, s.h, s.w, padding_name(pc.mode), pad_str(g).c_str(),
+      has_bias, fwd_strip ? "strip" : "generic", dx_flip ? (square ? "flipped-strip" : "flipped-generic") : "gather",
+      w_fast ? "fast" : "generic", long(parts));
   g_case = b;
   ++n_dw;
   n_dw_fwd_strip += fwd_strip;
@@ -130,7 +129,10 @@ void colsum_case(int64_t rows, int64_t cols) {
   std::vector<T> ref(cols), refs(cols);
   for (int64_t c = 0; c < cols; ++c) {
     long double s = 0, sa = 0;
-    for (int64_t r = 0; r < rows; ++r) { s += a[r * cols + c]; sa += std::abs(a[r * cols + c]); }
+    for (int64_t r = 0; r < rows; ++r) {
+      s += a[r * cols + c];
+      sa += std::abs(a[r * cols + c]);
+    }
     ref[c] = T(s);
     refs[c] = T(sa);
   }
@@ -173,9 +175,7 @@ void lower_case(int64_t N, int64_t H, int64_t W, int64_t C, Hw k, Hw s, PadChoic
   Window2d g;
   try {
     g = window2d("conv2d", Shape{N, H, W, C}, k, s, pc.mode, pc.pad);
-  } catch (const Error&) {
-    return;
-  }
+  } catch (const Error&) { return; }
   const bool patches = g.kernel == g.stride && groups == 1;  // detail::conv2d_plan's Patches path
   // cpu::LoweredConv2d's width / rows_per_image, cpu::conv2d_images_per_chunk
   const int64_t width = g.kernel.h * g.kernel.w * C, rpi = g.OH * g.OW;
@@ -304,8 +304,8 @@ int main(int argc, char** argv) {
   dw_both<double>(1, 8, 9, 33, Hw(1, 7), Hw(1, 2), expl(0, 0, 3, 3), true);
   dw_both<float>(1, 9, 9, 9, 4, 1, same, true);
   dw_both<float>(1, 9, 9, 9, 3, 3, same, true);
-  dw_both<double>(6, 16, 8, 40, 5, 1, same, true);   // 96 rows: 6 weight blocks
-  dw_both<float>(12, 40, 3, 5, 3, 1, valid, true);   // 456 rows: 28 weight blocks
+  dw_both<double>(6, 16, 8, 40, 5, 1, same, true);  // 96 rows: 6 weight blocks
+  dw_both<float>(12, 40, 3, 5, 3, 1, valid, true);  // 456 rows: 28 weight blocks
   dw_both<double>(8, 24, 5, 3, Hw(2, 3), Hw(1, 2), same, false);
   // lowering edges: the stems (ConvMixer patch 2 "valid", ShiftViT 4x4 and 2x2 "same" with
   // sizes not a multiple of the patch), explicit padding past the kernel, the involution
@@ -327,9 +327,10 @@ int main(int argc, char** argv) {
   colsum_case<float>(2048, 3);
   colsum_case<double>(2049, 37);
   colsum_case<float>(6000, 2);
-  std::printf("depthwise cases %d (forward strip %d, dx flipped-strip %d, dx gather %d, dw fast %d, dw several blocks "
-              "%d); lowering cases %d (patches %d, groups %d, chunked %d); column_sum cases %d (two passes %d)\n",
-              n_dw, n_dw_fwd_strip, n_dw_dx_strip, n_dw_dx_gather, n_dw_w_fast, n_dw_parts, n_low, n_low_patches,
-              n_low_groups, n_low_chunked, n_colsum, n_colsum_2pass);
+  std::printf(
+      "depthwise cases %d (forward strip %d, dx flipped-strip %d, dx gather %d, dw fast %d, dw several blocks "
+      "%d); lowering cases %d (patches %d, groups %d, chunked %d); column_sum cases %d (two passes %d)\n",
+      n_dw, n_dw_fwd_strip, n_dw_dx_strip, n_dw_dx_gather, n_dw_w_fast, n_dw_parts, n_low, n_low_patches, n_low_groups,
+      n_low_chunked, n_colsum, n_colsum_2pass);
   return finish("depthwise_conv+conv_im2col");
 }

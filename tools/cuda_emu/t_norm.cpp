@@ -10,8 +10,12 @@ using namespace patchnet;
 // Buffers with an element offset (off > 0 breaks 16-byte alignment: the scalar path).
 template <class T>
 struct Buf {
-  std::vector<T> v; int off;
-  Buf(std::vector<T> x, int o) : off(o) { v.assign(o, T(-9)); v.insert(v.end(), x.begin(), x.end()); }
+  std::vector<T> v;
+  int off;
+  Buf(std::vector<T> x, int o) : off(o) {
+    v.assign(o, T(-9));
+    v.insert(v.end(), x.begin(), x.end());
+  }
   T* p() { return v.data() + off; }
   std::vector<T> get() const { return std::vector<T>(v.begin() + off, v.end()); }
 };
@@ -27,7 +31,9 @@ void bn_case(int64_t rows, int64_t C, bool training, bool has_gamma, bool has_be
   const double eps = 1e-3, mom = 0.9;
   const bool unb = ri(0, 1);
   auto x = rnd<T>(rows * C, -2, 2);
-  for (int64_t c = 0; c < C; ++c) if (c % 3 == 0) for (int64_t r = 0; r < rows; ++r) x[r * C + c] += T(50);  // |mean| >> std
+  for (int64_t c = 0; c < C; ++c)
+    if (c % 3 == 0)
+      for (int64_t r = 0; r < rows; ++r) x[r * C + c] += T(50);  // |mean| >> std
   auto gam = rnd<T>(C, 0.5, 1.5), bet = rnd<T>(C), g = rnd<T>(rows * C);
   std::vector<T> rm0 = rnd<T>(C * stride), rv0 = rnd<T>(C * stride, 0.5, 2);
   // ---- CPU reference: ops/batch_norm.hpp's CPU path
@@ -44,13 +50,18 @@ void bn_case(int64_t rows, int64_t C, bool training, bool has_gamma, bool has_be
       }
     }
   } else {
-    for (int64_t c = 0; c < C; ++c) { mean[c] = double(rm0[c * stride]); var[c] = double(rv0[c * stride]); }
+    for (int64_t c = 0; c < C; ++c) {
+      mean[c] = double(rm0[c * stride]);
+      var[c] = double(rv0[c * stride]);
+    }
   }
   std::vector<T> mean_t(C), inv_t(C), scale(C), shift(C);
   for (int64_t c = 0; c < C; ++c) {
     const double is = math::norm_inv_std(var[c], eps);
-    mean_t[c] = T(mean[c]); inv_t[c] = T(is);
-    scale[c] = T(is * (has_gamma ? double(gam[c]) : 1.0)); shift[c] = T(has_beta ? double(bet[c]) : 0.0);
+    mean_t[c] = T(mean[c]);
+    inv_t[c] = T(is);
+    scale[c] = T(is * (has_gamma ? double(gam[c]) : 1.0));
+    shift[c] = T(has_beta ? double(bet[c]) : 0.0);
   }
   auto y1 = poison<T>(rows * C);
   cpu::channel_affine<T>(x.data(), s, {mean_t.data(), scale.data(), shift.data()}, y1.data());
@@ -66,7 +77,10 @@ void bn_case(int64_t rows, int64_t C, bool training, bool has_gamma, bool has_be
     cpu::channel_affine<T>(g.data(), s, {zero.data(), a.data(), zero.data()}, dx1.data());
   }
   std::vector<T> dg1(C), db1(C);
-  for (int64_t c = 0; c < C; ++c) { dg1[c] = T(sgx[c] * double(inv_t[c])); db1[c] = T(sg[c]); }
+  for (int64_t c = 0; c < C; ++c) {
+    dg1[c] = T(sgx[c] * double(inv_t[c]));
+    db1[c] = T(sg[c]);
+  }
   // ---- emulated CUDA path, as ops/batch_norm.hpp calls it
   const int need = ri(1, 7);  // bit 0 dx, 1 dgamma, 2 dbeta
   std::vector<T> out[2][7];
@@ -86,14 +100,26 @@ void bn_case(int64_t rows, int64_t C, bool training, bool has_gamma, bool has_be
                               sums ? work2.data() : nullptr, (need & 1) ? coef.data() : nullptr,
                               (need & 1) ? dxb.p() : nullptr, (need & 2) ? dg.data() : nullptr,
                               (need & 4) ? db.data() : nullptr, p);
-    out[o][0] = yb.get(); out[o][1] = rm2; out[o][2] = rv2; out[o][3] = stats;
-    out[o][4] = dxb.get(); out[o][5] = dg; out[o][6] = db;
+    out[o][0] = yb.get();
+    out[o][1] = rm2;
+    out[o][2] = rv2;
+    out[o][3] = stats;
+    out[o][4] = dxb.get();
+    out[o][5] = dg;
+    out[o][6] = db;
   }
   emu::g_order = 0;
   std::vector<T> st1(3 * C);
-  for (int64_t c = 0; c < C; ++c) { st1[c] = mean_t[c]; st1[C + c] = inv_t[c]; st1[2 * C + c] = scale[c]; }
+  for (int64_t c = 0; c < C; ++c) {
+    st1[c] = mean_t[c];
+    st1[C + c] = inv_t[c];
+    st1[2 * C + c] = scale[c];
+  }
   cmp(out[0][0], y1, "bn y", tol);
-  if (track) { cmp(out[0][1], rm1, "bn running_mean", tol); cmp(out[0][2], rv1, "bn running_var", tol); }
+  if (track) {
+    cmp(out[0][1], rm1, "bn running_mean", tol);
+    cmp(out[0][2], rv1, "bn running_var", tol);
+  }
   cmp(out[0][3], st1, "bn stats", tol);
   if (need & 1) cmp(out[0][4], dx1, "bn dx", tol * 10);
   if (need & 2) cmp(out[0][5], dg1, "bn dgamma", tol * 10);
@@ -107,7 +133,8 @@ void ln_case(int64_t rows, int64_t C, int off, double tol) {
   std::snprintf(b, sizeof b, "%s ln rows %ld C %ld off %d", sizeof(T) == 4 ? "float" : "double", rows, C, off);
   g_case = b;
   auto x = rnd<T>(rows * C, -2, 2);
-  for (int64_t r = 0; r < rows; r += 2) for (int64_t c = 0; c < C; ++c) x[r * C + c] += T(30);
+  for (int64_t r = 0; r < rows; r += 2)
+    for (int64_t c = 0; c < C; ++c) x[r * C + c] += T(30);
   auto gam = rnd<T>(C, 0.5, 1.5), bet = rnd<T>(C), g = rnd<T>(rows * C);
   const double eps = 1e-5;
   const cpu::ChannelRows s{rows, C};
@@ -129,7 +156,12 @@ void ln_case(int64_t rows, int64_t C, int off, double tol) {
     cuda::layer_norm_backward(gb.p(), xb.p(), m1.data(), r1.data(), gam.data(), (need & 6) ? work.data() : nullptr,
                               (need & 1) ? dxb.p() : nullptr, (need & 2) ? dg.data() : nullptr,
                               (need & 4) ? db.data() : nullptr, p);
-    out[o][0] = yb.get(); out[o][1] = m2; out[o][2] = r2; out[o][3] = dxb.get(); out[o][4] = dg; out[o][5] = db;
+    out[o][0] = yb.get();
+    out[o][1] = m2;
+    out[o][2] = r2;
+    out[o][3] = dxb.get();
+    out[o][4] = dg;
+    out[o][5] = db;
   }
   emu::g_order = 0;
   cmp(out[0][0], y1, "ln y", tol);
@@ -145,14 +177,20 @@ int main(int argc, char** argv) {
   const int iters = argc > 1 ? std::atoi(argv[1]) : 60;
   for (int it = 0; it < iters; ++it) {
     const int k = ri(0, 5);
-    const int64_t C = k == 0 ? ri(1, 8) : k == 1 ? 4 * ri(1, 12) : k == 2 ? ri(9, 70) : k == 3 ? 2 * ri(33, 100) : k == 4 ? ri(129, 300) : 32;
+    const int64_t C = k == 0   ? ri(1, 8)
+                      : k == 1 ? 4 * ri(1, 12)
+                      : k == 2 ? ri(9, 70)
+                      : k == 3 ? 2 * ri(33, 100)
+                      : k == 4 ? ri(129, 300)
+                               : 32;
     const int64_t rows = ri(0, 2) ? ri(1, 40) : ri(41, std::max<int>(42, int(40000 / C)));
     const bool training = ri(0, 3) != 0;
     const int off = ri(0, 3) == 0 ? 1 : 0;
     if (training && rows < 2 && ri(0, 1)) continue;
     if (it % 2) bn_case<double>(rows, C, training, ri(0, 1), ri(0, 1), ri(0, 1), ri(1, 2), off, 1e-12);
     else bn_case<float>(rows, C, training, ri(0, 1), ri(0, 1), ri(0, 1), ri(1, 2), off, 2e-5);
-    if (it % 2) ln_case<double>(rows, C, off, 1e-12); else ln_case<float>(rows, C, off, 2e-5);
+    if (it % 2) ln_case<double>(rows, C, off, 1e-12);
+    else ln_case<float>(rows, C, off, 2e-5);
   }
   // eval with zero rows; rows giving many row groups and a y-grid wider than the emulated cap
   bn_case<double>(0, 5, false, true, true, true, 1, 0, 1e-12);

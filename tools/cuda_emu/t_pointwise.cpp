@@ -12,7 +12,9 @@ using namespace patchnet;
 // strided copies, fill and add (copy.cu), each against the CPU loop on random shapes.
 
 template <class T>
-std::string tname() { return sizeof(T) == 4 ? "float" : "double"; }
+std::string tname() {
+  return sizeof(T) == 4 ? "float" : "double";
+}
 
 // Runs launch(out) in two block orders; checks the bits agree and no guard was written.
 template <class T, class F>
@@ -38,7 +40,8 @@ void binary_case(double tol) {
   // each operand: its own shape with broadcast (size-1) dims, packed
   auto operand = [&](Strides& st) {
     Shape s = shape;
-    for (int i = 0; i < rank; ++i) if (ri(0, 2) == 0) s[i] = 1;
+    for (int i = 0; i < rank; ++i)
+      if (ri(0, 2) == 0) s[i] = 1;
     const Strides packed = s.contiguous_strides();
     st = Strides{};
     for (int i = 0; i < rank; ++i) st.push_back(s[i] == 1 ? 0 : packed[i]);
@@ -78,8 +81,7 @@ void unary_case(int64_t n, double tol) {
     if (!math::is_unary_function(op)) continue;
     std::vector<T> gx = poison<T>(n);
     cpu::unary_backward(op, in.data(), y.data(), gy.data(), gx.data(), n);
-    cmp(run2<T>(n, "unary_backward",
-                [&](T* out) { cuda::unary_backward(op, in.data(), y.data(), gy.data(), out, n); }),
+    cmp(run2<T>(n, "unary_backward", [&](T* out) { cuda::unary_backward(op, in.data(), y.data(), gy.data(), out, n); }),
         gx, "unary_backward", tol);
   }
 }
@@ -94,8 +96,8 @@ void activation_case(int64_t n, double tol) {
     cpu::gelu_backward(x.data(), gy.data(), gx.data(), n, tanh_approx);
     cmp(run2<T>(n, "gelu_forward", [&](T* out) { cuda::gelu_forward(x.data(), out, n, tanh_approx); }), y,
         "gelu_forward", tol);
-    cmp(run2<T>(n, "gelu_backward", [&](T* out) { cuda::gelu_backward(x.data(), gy.data(), out, n, tanh_approx); }),
-        gx, "gelu_backward", tol);
+    cmp(run2<T>(n, "gelu_backward", [&](T* out) { cuda::gelu_backward(x.data(), gy.data(), out, n, tanh_approx); }), gx,
+        "gelu_backward", tol);
   }
   g_case = tname<T>() + " relu n=" + std::to_string(n);
   std::vector<T> y = poison<T>(n), gx = poison<T>(n);
@@ -124,7 +126,8 @@ void copy_case() {
   for (int i = 0; i < rank; ++i) {
     p.shape[i] = shape[i];
     p.dst_strides[i] = dst_packed[i];
-    for (int j = 0; j < rank; ++j) if (perm[j] == i) p.src_strides[i] = src_packed[j];
+    for (int j = 0; j < rank; ++j)
+      if (perm[j] == i) p.src_strides[i] = src_packed[j];
   }
   const int64_t n = shape.numel();
   const auto src = rnd<T>(n);

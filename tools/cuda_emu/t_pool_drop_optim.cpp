@@ -1,8 +1,8 @@
 #define PATCHNET_WITH_CUDA 1
 #include "tu.hpp"
-#include "pool.cu"  // generated: $EMU_BUILD/gen (gen.sh)
+#include "pool.cu"     // generated: $EMU_BUILD/gen (gen.sh)
 #include "dropout.cu"  // generated: $EMU_BUILD/gen (gen.sh)
-#include "optim.cu"  // generated: $EMU_BUILD/gen (gen.sh)
+#include "optim.cu"    // generated: $EMU_BUILD/gen (gen.sh)
 #include "patchnet/cpu/pool.hpp"
 #include "patchnet/cpu/dropout.hpp"
 #include "patchnet/cpu/optim.hpp"
@@ -11,8 +11,18 @@ using namespace patchnet;
 
 cuda::PoolParams pool_params(const Window2d& g) {  // ops/pool.hpp's detail::pool_params
   cuda::PoolParams p;
-  p.N = g.N; p.H = g.H; p.W = g.W; p.C = g.C; p.KH = g.kernel.h; p.KW = g.kernel.w; p.SH = g.stride.h;
-  p.SW = g.stride.w; p.PT = g.pad.top; p.PL = g.pad.left; p.OH = g.OH; p.OW = g.OW;
+  p.N = g.N;
+  p.H = g.H;
+  p.W = g.W;
+  p.C = g.C;
+  p.KH = g.kernel.h;
+  p.KW = g.kernel.w;
+  p.SH = g.stride.h;
+  p.SW = g.stride.w;
+  p.PT = g.pad.top;
+  p.PL = g.pad.left;
+  p.OH = g.OH;
+  p.OW = g.OW;
   return p;
 }
 
@@ -20,16 +30,20 @@ template <class T>
 void pool_case(const Window2d& g, double tol) {
   char buf[200];
   std::snprintf(buf, sizeof buf, "%s N%ld H%ld W%ld C%ld K%ldx%ld S%ldx%ld pad t%ld l%ld O%ldx%ld",
-                sizeof(T) == 4 ? "float" : "double", g.N, g.H, g.W, g.C, g.kernel.h, g.kernel.w, g.stride.h,
-                g.stride.w, g.pad.top, g.pad.left, g.OH, g.OW);
+                sizeof(T) == 4 ? "float" : "double", g.N, g.H, g.W, g.C, g.kernel.h, g.kernel.w, g.stride.h, g.stride.w,
+                g.pad.top, g.pad.left, g.OH, g.OW);
   g_case = buf;
   const auto p = pool_params(g);
   const int64_t xn = g.N * g.H * g.W * g.C, yn = g.N * g.OH * g.OW * g.C;
   auto x = rnd<T>(xn, -4, 4), gy = rnd<T>(yn);
   const int mode = ri(0, 3);
-  if (mode == 0) for (auto& v : x) v = T(std::round(double(v)));  // many ties
-  if (mode == 1) for (auto& v : x) if (ri(0, 20) == 0) v = NAN;
-  if (mode == 2) for (auto& v : x) v = T(0);                          // all taps tie
+  if (mode == 0)
+    for (auto& v : x) v = T(std::round(double(v)));  // many ties
+  if (mode == 1)
+    for (auto& v : x)
+      if (ri(0, 20) == 0) v = NAN;
+  if (mode == 2)
+    for (auto& v : x) v = T(0);  // all taps tie
   auto y1 = poison<T>(yn), dx1 = poison<T>(xn), a1 = poison<T>(yn), adx1 = poison<T>(xn);
   cpu::max_pool2d_forward(x.data(), g, y1.data());
   cpu::max_pool2d_backward(x.data(), y1.data(), gy.data(), g, dx1.data());
@@ -38,7 +52,10 @@ void pool_case(const Window2d& g, double tol) {
   std::vector<T> y2[2], dx2[2], a2[2], adx2[2];
   for (int o = 0; o < 2; ++o) {
     emu::g_order = o ? 2 : 0;
-    y2[o] = poison<T>(yn); dx2[o] = poison<T>(xn); a2[o] = poison<T>(yn); adx2[o] = poison<T>(xn);
+    y2[o] = poison<T>(yn);
+    dx2[o] = poison<T>(xn);
+    a2[o] = poison<T>(yn);
+    adx2[o] = poison<T>(xn);
     std::vector<int32_t> argmax(yn, 0x7eadbeef);
     cuda::max_pool2d_forward(x.data(), y2[o].data(), p);
     cuda::max_pool2d_backward(x.data(), y1.data(), gy.data(), argmax.data(), dx2[o].data(), p);
@@ -60,7 +77,8 @@ void pool_case(const Window2d& g, double tol) {
   std::vector<T> gp2[2], gb2[2];
   for (int o = 0; o < 2; ++o) {
     emu::g_order = o ? 2 : 0;
-    gp2[o] = poison<T>(g.N * g.C); gb2[o] = poison<T>(xn);
+    gp2[o] = poison<T>(g.N * g.C);
+    gb2[o] = poison<T>(xn);
     cuda::global_avg_pool_forward(x.data(), gp2[o].data(), g.N, HW, g.C);
     cuda::global_avg_pool_backward(gy2.data(), gb2[o].data(), g.N, HW, g.C);
   }
@@ -76,7 +94,8 @@ void dropout_case(int64_t n, uint64_t seed, uint64_t base, uint32_t thr, double 
            std::to_string(seed) + " base " + std::to_string(base) + " thr " + std::to_string(thr) + " off " +
            std::to_string(xoff);
   std::vector<T> xs = rnd<T>(n + 8);
-  for (auto& v : xs) if (v == T(0)) v = T(0.5);
+  for (auto& v : xs)
+    if (v == T(0)) v = T(0.5);
   if (n > 3) xs[xoff + 3] = NAN;
   const T* x = xs.data() + xoff;
   std::vector<T> ys1(n + 8, T(-7)), ys2(n + 8, T(-7));
@@ -88,7 +107,10 @@ void dropout_case(int64_t n, uint64_t seed, uint64_t base, uint32_t thr, double 
   if (std::memcmp(ys1.data(), ys2.data(), ys1.size() * sizeof(T)) != 0) {
     ++fails;
     for (int64_t i = 0; i < n + 8 - xoff; ++i)
-      if (std::memcmp(&y1[i], &y2[i], sizeof(T))) { std::printf("FAIL dropout at %ld: gpu %g cpu %g [%s]\n", i, double(y2[i]), double(y1[i]), g_case.c_str()); break; }
+      if (std::memcmp(&y1[i], &y2[i], sizeof(T))) {
+        std::printf("FAIL dropout at %ld: gpu %g cpu %g [%s]\n", i, double(y2[i]), double(y1[i]), g_case.c_str());
+        break;
+      }
   }
   // drop path: factors (ops computes the CPU ones with math::dropout_factor) and scale_rows
   const int64_t N = 1 + n % 37, row = 1 + n % 11;
@@ -111,7 +133,9 @@ void optim_case(int64_t n) {
   cpu::adam_update(p1.data(), m1.data(), v1.data(), g.data(), n, c);
   cuda::adam_update(p2.data(), m2.data(), v2.data(), g.data(), n, c);
   const double tol = sizeof(T) == 4 ? 1e-6 : 1e-15;
-  cmp(p2, p1, "adam p", tol); cmp(m2, m1, "adam m", tol); cmp(v2, v1, "adam v", tol);
+  cmp(p2, p1, "adam p", tol);
+  cmp(m2, m1, "adam m", tol);
+  cmp(v2, v1, "adam v", tol);
   math::SgdCoeffs<T> s{T(0.1), T(ri(0, 1) ? 1e-4 : 0), T(0.9)};
   for (int mode = 0; mode < 3; ++mode) {
     auto q1 = p, q2 = p, b1 = m, b2 = m;
@@ -132,16 +156,20 @@ int main(int argc, char** argv) {
     try {
       const Window2d g = window2d("t", Shape{N, H, W, C}, k, s, ri(0, 1) ? Padding::Same : Padding::Valid);
       ++pools;
-      if (it % 2) pool_case<double>(g, 1e-13); else pool_case<float>(g, 2e-6);
+      if (it % 2) pool_case<double>(g, 1e-13);
+      else pool_case<float>(g, 2e-6);
     } catch (const Error&) {}
     const int64_t n = ri(0, 2) ? ri(0, 70) : ri(64, 5000);
     const uint64_t seed = (uint64_t(rng()) << 32) | rng();
-    const uint64_t base = ri(0, 2) == 0 ? 0xFFFFFFFFull - ri(0, 40) : (ri(0, 1) ? ri(0, 1000) : (uint64_t(rng()) << 32) | rng());
+    const uint64_t base =
+        ri(0, 2) == 0 ? 0xFFFFFFFFull - ri(0, 40) : (ri(0, 1) ? ri(0, 1000) : (uint64_t(rng()) << 32) | rng());
     const uint32_t thr = ri(0, 5) == 0 ? (ri(0, 1) ? 0xFFFFFFFFu : 0u) : math::keep_threshold(ri(1, 99) / 100.0);
     const double scale = 1.0 / (ri(1, 99) / 100.0);
-    if (it % 2) dropout_case<double>(n, seed, base, thr, scale, ri(0, 1)); else dropout_case<float>(n, seed, base, thr, scale, ri(0, 3));
+    if (it % 2) dropout_case<double>(n, seed, base, thr, scale, ri(0, 1));
+    else dropout_case<float>(n, seed, base, thr, scale, ri(0, 3));
     const int64_t on = ri(0, 1) ? ri(1, 300) : ri(1793, 4000);  // > 7 blocks * 256: grid-stride wraps
-    if (it % 2) optim_case<double>(on); else optim_case<float>(on);
+    if (it % 2) optim_case<double>(on);
+    else optim_case<float>(on);
   }
   // global average pool with N > the emulated grid.y cap (3) and HW tails
   for (int64_t N : {1, 4, 7}) {

@@ -11,7 +11,10 @@ void one(const std::vector<int64_t>& dims, const std::vector<bool>& red, double 
   std::array<bool, kMaxDims> mask{};
   int64_t n = 1, n_out = 1;
   for (int i = 0; i < p.rank; ++i) {
-    p.shape[i] = dims[i]; p.reduce[i] = red[i]; mask[i] = red[i]; n *= dims[i];
+    p.shape[i] = dims[i];
+    p.reduce[i] = red[i];
+    mask[i] = red[i];
+    n *= dims[i];
     if (!red[i]) n_out *= dims[i];
   }
   g_case = std::string(sizeof(T) == 4 ? "float" : "double") + " shape";
@@ -20,9 +23,12 @@ void one(const std::vector<int64_t>& dims, const std::vector<bool>& red, double 
   std::vector<T> ref = poison<T>(n_out);
   cpu::sum_axes(x.data(), Shape(dims), mask, ref.data());
   // |x| sums for the tolerance
-  std::vector<T> ax(n); for (int64_t i = 0; i < n; ++i) ax[i] = std::abs(x[i]);
-  std::vector<T> aref(n_out); cpu::sum_axes(ax.data(), Shape(dims), mask, aref.data());
-  std::vector<double> scale(n_out); for (int64_t i = 0; i < n_out; ++i) scale[i] = 1 + double(aref[i]);
+  std::vector<T> ax(n);
+  for (int64_t i = 0; i < n; ++i) ax[i] = std::abs(x[i]);
+  std::vector<T> aref(n_out);
+  cpu::sum_axes(ax.data(), Shape(dims), mask, aref.data());
+  std::vector<double> scale(n_out);
+  for (int64_t i = 0; i < n_out; ++i) scale[i] = 1 + double(aref[i]);
   if (getenv("V")) std::printf("%s\n", g_case.c_str()), fflush(stdout);
   const int64_t ws = cuda::sum_axes_workspace(p);
   std::vector<T> outs[2];
@@ -52,16 +58,37 @@ int main(int argc, char** argv) {
       n *= d[i];
       r[i] = ri(0, 1);
     }
-    if (ri(0, 9) == 0) for (int i = 0; i < rank; ++i) r[i] = true;
-    if (it % 2) one<double>(d, r, 1e-13); else one<float>(d, r, 1e-6);
+    if (ri(0, 9) == 0)
+      for (int i = 0; i < rank; ++i) r[i] = true;
+    if (it % 2) one<double>(d, r, 1e-13);
+    else one<float>(d, r, 1e-6);
   }
   // targeted shapes: chunk boundaries, capped chunk count, fallback, empty
-  std::vector<std::pair<std::vector<int64_t>, std::vector<bool>>> fixed = {
-      {{256}, {1}}, {{257}, {1}}, {{512, 3}, {1, 0}}, {{513, 33}, {1, 0}}, {{2, 1000, 1}, {0, 1, 0}},
-      {{3, 1025, 5}, {0, 1, 0}}, {{1, 70000}, {0, 1}}, {{70000, 2}, {0, 1}}, {{65536, 2, 2}, {0, 1, 0}},
-      {{65535, 2}, {0, 1}}, {{5, 0, 3}, {0, 1, 0}}, {{0, 4}, {0, 1}}, {{4, 0}, {1, 0}}, {{3, 4, 5}, {1, 0, 1}},
-      {{2, 3, 4, 5}, {0, 1, 0, 1}}, {{1}, {1}}, {{1, 1}, {0, 1}}, {{7}, {0}}, {{1048577}, {1}},
-      {{1, 1048577 + 300, 3}, {0, 1, 0}}, {{33, 300, 1, 65}, {0, 1, 1, 0}}};
-  if (argc > 2) for (auto& [d, r] : fixed) { one<float>(d, r, 1e-6); one<double>(d, r, 1e-13); }
+  std::vector<std::pair<std::vector<int64_t>, std::vector<bool>>> fixed = {{{256}, {1}},
+                                                                           {{257}, {1}},
+                                                                           {{512, 3}, {1, 0}},
+                                                                           {{513, 33}, {1, 0}},
+                                                                           {{2, 1000, 1}, {0, 1, 0}},
+                                                                           {{3, 1025, 5}, {0, 1, 0}},
+                                                                           {{1, 70000}, {0, 1}},
+                                                                           {{70000, 2}, {0, 1}},
+                                                                           {{65536, 2, 2}, {0, 1, 0}},
+                                                                           {{65535, 2}, {0, 1}},
+                                                                           {{5, 0, 3}, {0, 1, 0}},
+                                                                           {{0, 4}, {0, 1}},
+                                                                           {{4, 0}, {1, 0}},
+                                                                           {{3, 4, 5}, {1, 0, 1}},
+                                                                           {{2, 3, 4, 5}, {0, 1, 0, 1}},
+                                                                           {{1}, {1}},
+                                                                           {{1, 1}, {0, 1}},
+                                                                           {{7}, {0}},
+                                                                           {{1048577}, {1}},
+                                                                           {{1, 1048577 + 300, 3}, {0, 1, 0}},
+                                                                           {{33, 300, 1, 65}, {0, 1, 1, 0}}};
+  if (argc > 2)
+    for (auto& [d, r] : fixed) {
+      one<float>(d, r, 1e-6);
+      one<double>(d, r, 1e-13);
+    }
   return finish("reduce");
 }

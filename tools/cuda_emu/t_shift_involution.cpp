@@ -14,7 +14,7 @@
 using namespace patchnet;
 
 static int n_shift_vec = 0, n_shift_scalar = 0, n_inv = 0;
-static int n_inv_k[3] = {};  // K 3/5/7 (unrolled kernels), other K (generic), S > 1
+static int n_inv_k[3] = {};      // K 3/5/7 (unrolled kernels), other K (generic), S > 1
 static int n_inv_lanes[6] = {};  // dkernel lanes L = 1, 2, 4, .., 32
 
 // ---- channel shift ------------------------------------------------------------------------
@@ -84,7 +84,8 @@ void inv_case(int64_t N, int64_t H, int64_t W, int64_t C, int64_t K, int64_t S, 
   ++n_inv;
   ++n_inv_k[K == 3 || K == 5 || K == 7 ? 0 : 1];
   if (S > 1) ++n_inv_k[2];
-  for (int i = 0, l = 1; i < 6; ++i, l *= 2) if (l == L) ++n_inv_lanes[i];
+  for (int i = 0, l = 1; i < 6; ++i, l *= 2)
+    if (l == L) ++n_inv_lanes[i];
   const int64_t xn = N * H * W * C, yn = N * w.OH * w.OW * C, kn = N * w.OH * w.OW * K * K * G;
   auto x = rnd<T>(xn), k = rnd<T>(kn), gy = rnd<T>(yn);
   auto y1 = poison<T>(yn), dx1 = poison<T>(xn), dk1 = poison<T>(kn);
@@ -193,9 +194,10 @@ int main(int argc, char** argv) {
   inv_both<float>(1, 4, 5, 260, 5, 2, 2);   // L = 32, 130 channels a group
   inv_both<double>(2, 9, 9, 32, 3, 1, 32);  // C / G = 1
   inv_both<float>(2, 16, 14, 24, 9, 2, 3);
-  std::printf("channel_shift cases: %d vector path, %d scalar path; involution cases: %d (%d with K 3/5/7, %d other K, "
-              "%d strided; dkernel lanes 1/2/4/8/16/32: %d/%d/%d/%d/%d/%d)\n",
-              n_shift_vec, n_shift_scalar, n_inv, n_inv_k[0], n_inv_k[1], n_inv_k[2], n_inv_lanes[0], n_inv_lanes[1],
-              n_inv_lanes[2], n_inv_lanes[3], n_inv_lanes[4], n_inv_lanes[5]);
+  std::printf(
+      "channel_shift cases: %d vector path, %d scalar path; involution cases: %d (%d with K 3/5/7, %d other K, "
+      "%d strided; dkernel lanes 1/2/4/8/16/32: %d/%d/%d/%d/%d/%d)\n",
+      n_shift_vec, n_shift_scalar, n_inv, n_inv_k[0], n_inv_k[1], n_inv_k[2], n_inv_lanes[0], n_inv_lanes[1],
+      n_inv_lanes[2], n_inv_lanes[3], n_inv_lanes[4], n_inv_lanes[5]);
   return finish("channel_shift+involution");
 }

@@ -18,7 +18,9 @@ std::vector<T> rnd(int64_t n, double lo = -1, double hi = 1) {
   return v;
 }
 template <class T>
-std::vector<T> poison(int64_t n) { return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN()); }
+std::vector<T> poison(int64_t n) {
+  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
+}
 inline int fails = 0, checks = 0;
 inline std::string g_case;
 // |a - b| <= tol * (scale[i] or 1 + |b|); NaN must match NaN
@@ -26,7 +28,11 @@ template <class T>
 bool cmp(const std::vector<T>& a, const std::vector<T>& b, const std::string& what, double tol,
          const std::vector<double>* scale = nullptr) {
   ++checks;
-  if (a.size() != b.size()) { std::printf("FAIL SIZE %s [%s]\n", what.c_str(), g_case.c_str()); ++fails; return false; }
+  if (a.size() != b.size()) {
+    std::printf("FAIL SIZE %s [%s]\n", what.c_str(), g_case.c_str());
+    ++fails;
+    return false;
+  }
   for (size_t i = 0; i < a.size(); ++i) {
     const double x = double(a[i]), y = double(b[i]);
     if (std::isnan(x) && std::isnan(y)) continue;

@@ -95,8 +95,9 @@ void add_state(io::SafeTensors& f, const nn::Module<T>& m, const std::string& pr
 }
 
 int run(int argc, char** argv) {
-  Cli cli("trace", "Train a few steps of an example model in double and write what a PyTorch twin needs to\n"
-                   "replay them (tools/trace_check.py compares).");
+  Cli cli("trace",
+          "Train a few steps of an example model in double and write what a PyTorch twin needs to\n"
+          "replay them (tools/trace_check.py compares).");
   cli.add<std::string>("--model", "convmixer", "convmixer | inv | conv");
   cli.add<std::string>("--data", "", "CIFAR-10 folder (cifar-10-batches-bin/)");
   cli.add<std::string>("--out", "trace.safetensors", "output file");
@@ -120,11 +121,14 @@ int run(int argc, char** argv) {
   Setup s = setup(cli, init);
   int64_t batch = cli.get<int64_t>("--batch-size");
   if (batch == 0) batch = cli.get<std::string>("--model") == "convmixer" ? 128 : 256;
-  const data::LoaderOptions lo{.batch_size = batch, .shuffle = true, .training = true,
-                               .seed = static_cast<uint64_t>(seed), .augment = s.augment};
+  const data::LoaderOptions lo{.batch_size = batch,
+                               .shuffle = true,
+                               .training = true,
+                               .seed = static_cast<uint64_t>(seed),
+                               .augment = s.augment};
   const std::vector<int64_t> order = data::epoch_order(s.train.n, true, lo.seed, static_cast<uint64_t>(epoch));
-  PN_CHECK(steps * batch <= s.train.n, "trace: ", steps, " full batches of ", batch, " need more than the ",
-           s.train.n, " training images of one epoch");
+  PN_CHECK(steps * batch <= s.train.n, "trace: ", steps, " full batches of ", batch, " need more than the ", s.train.n,
+           " training images of one epoch");
 
   io::SafeTensors f;
   f.metadata = s.meta;
@@ -161,9 +165,7 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
-  } catch (const Error& e) {
-    std::cerr << "trace: error: " << e.what() << "\n";
-  } catch (const std::exception& e) {
+  } catch (const Error& e) { std::cerr << "trace: error: " << e.what() << "\n"; } catch (const std::exception& e) {
     std::cerr << "trace: error: " << e.what() << "\n";
   }
   return 2;

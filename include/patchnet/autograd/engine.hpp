@@ -20,8 +20,8 @@ namespace autograd {
 // own sum, so it needs no op headers.
 template <class T>
 Tensor<T> add_gradients(const Tensor<T>& a, const Tensor<T>& b) {
-  PN_CHECK(a.shape() == b.shape() && a.device() == b.device(), "backward: gradients of shape ", a.shape(),
-           " on ", a.device(), " and ", b.shape(), " on ", b.device(), " cannot be summed");
+  PN_CHECK(a.shape() == b.shape() && a.device() == b.device(), "backward: gradients of shape ", a.shape(), " on ",
+           a.device(), " and ", b.shape(), " on ", b.device(), " cannot be summed");
   const Tensor<T> ac = a.contiguous(), bc = b.contiguous();
   Tensor<T> out = Tensor<T>::empty(a.shape(), a.device());
   const int64_t n = out.numel();
@@ -37,8 +37,8 @@ Tensor<T> add_gradients(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 void accumulate_into_leaf(TensorImpl<T>& leaf, const Tensor<T>& g, bool may_steal) {
-  PN_CHECK(g.device() == leaf.storage->device(), "backward: gradient on ", g.device(),
-           " for a leaf on ", leaf.storage->device());
+  PN_CHECK(g.device() == leaf.storage->device(), "backward: gradient on ", g.device(), " for a leaf on ",
+           leaf.storage->device());
   if (leaf.grad) {
     leaf.grad = add_gradients(Tensor<T>(leaf.grad), g).impl();
     return;
@@ -57,8 +57,7 @@ void run_backward(const Tensor<T>& root, const Tensor<T>& grad, bool retain_grap
            "made it has requires_grad set, or it was made under NoGrad)");
   PN_CHECK(grad.defined() && grad.shape() == root.shape(), "backward: gradient of shape ",
            grad.defined() ? grad.shape().str() : "undefined", " for a tensor of shape ", root.shape());
-  PN_CHECK(grad.device() == root.device(), "backward: gradient on ", grad.device(), " for a tensor on ",
-           root.device());
+  PN_CHECK(grad.device() == root.device(), "backward: gradient on ", grad.device(), " for a tensor on ", root.device());
   NoGrad no_grad;  // backward computations are not themselves recorded
   if (root.is_leaf()) {
     accumulate_into_leaf(*root.impl(), grad, /*may_steal=*/false);  // the caller may keep grad

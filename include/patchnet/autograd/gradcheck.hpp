@@ -101,8 +101,7 @@ inline GradcheckResult gradcheck(const std::function<Tensor<double>(const std::v
   }
   if (result.ok) {
     std::ostringstream s;
-    s << "gradcheck passed: " << diff.size() << " inputs, " << n_out << " outputs, max |diff| "
-      << result.max_abs_error;
+    s << "gradcheck passed: " << diff.size() << " inputs, " << n_out << " outputs, max |diff| " << result.max_abs_error;
     result.message = s.str();
   }
   return result;

@@ -23,8 +23,8 @@ namespace patchnet::autograd {
 
 template <class T>
 struct Edge {
-  std::shared_ptr<Node<T>> node;       // producer of the input, if it is not a leaf
-  int output_nr = 0;                   // which output of node the input is
+  std::shared_ptr<Node<T>> node;        // producer of the input, if it is not a leaf
+  int output_nr = 0;                    // which output of node the input is
   std::shared_ptr<TensorImpl<T>> leaf;  // the input itself, if it is a leaf needing grad
   bool needed() const { return node != nullptr || leaf != nullptr; }
 };
@@ -41,8 +41,7 @@ class Node {
     Device device;
   };
 
-  Node(std::string name, std::vector<Edge<T>> edges, std::vector<Meta> inputs,
-       std::vector<Meta> outputs, BackwardFn fn)
+  Node(std::string name, std::vector<Edge<T>> edges, std::vector<Meta> inputs, std::vector<Meta> outputs, BackwardFn fn)
       : name_(std::move(name)),
         edges_(std::move(edges)),
         inputs_(std::move(inputs)),
@@ -64,18 +63,16 @@ class Node {
     for (const auto& g : grad_outputs) any = any || g.defined();
     if (!any) return Grads(edges_.size());
     for (size_t k = 0; k < outputs_.size(); ++k)
-      if (!grad_outputs[k].defined())
-        grad_outputs[k] = Tensor<T>::zeros(outputs_[k].shape, outputs_[k].device);
+      if (!grad_outputs[k].defined()) grad_outputs[k] = Tensor<T>::zeros(outputs_[k].shape, outputs_[k].device);
     std::vector<bool> needs(edges_.size());
     for (size_t i = 0; i < edges_.size(); ++i) needs[i] = edges_[i].needed();
     Grads gin = fn_(grad_outputs, needs);
-    PN_CHECK(gin.size() == edges_.size(), "autograd: backward of ", name_, " returned ", gin.size(),
-             " gradients for ", edges_.size(), " inputs");
+    PN_CHECK(gin.size() == edges_.size(), "autograd: backward of ", name_, " returned ", gin.size(), " gradients for ",
+             edges_.size(), " inputs");
     for (size_t i = 0; i < gin.size(); ++i) {
       if (!needs[i] || !gin[i].defined()) continue;
-      PN_CHECK(gin[i].shape() == inputs_[i].shape, "autograd: backward of ", name_,
-               " returned a gradient of shape ", gin[i].shape(), " for input ", i, " of shape ",
-               inputs_[i].shape);
+      PN_CHECK(gin[i].shape() == inputs_[i].shape, "autograd: backward of ", name_, " returned a gradient of shape ",
+               gin[i].shape(), " for input ", i, " of shape ", inputs_[i].shape);
     }
     return gin;
   }
@@ -132,8 +129,8 @@ void record(std::string name, const std::vector<Tensor<T>>& inputs, const std::v
     edges.push_back(std::move(e));
   }
   for (const auto& t : outputs) out_meta.push_back({t.shape(), t.device()});
-  auto node = std::make_shared<Node<T>>(std::move(name), std::move(edges), std::move(in_meta),
-                                        std::move(out_meta), std::move(fn));
+  auto node = std::make_shared<Node<T>>(std::move(name), std::move(edges), std::move(in_meta), std::move(out_meta),
+                                        std::move(fn));
   for (size_t k = 0; k < outputs.size(); ++k) {
     outputs[k].impl()->grad_fn = node;
     outputs[k].impl()->output_nr = static_cast<int>(k);

@@ -34,7 +34,7 @@ template <class... Args>
 }  // namespace patchnet
 
 // PN_CHECK(cond, "op: ", shape, " must be ...") throws patchnet::Error when cond is false.
-#define PN_CHECK(cond, ...)                 \
-  do {                                      \
+#define PN_CHECK(cond, ...)                     \
+  do {                                          \
     if (!(cond)) ::patchnet::fail(__VA_ARGS__); \
   } while (0)

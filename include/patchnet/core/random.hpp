@@ -100,7 +100,8 @@ Tensor<T> bernoulli(const Shape& shape, double p, Generator& gen) {
   PN_CHECK(p >= 0.0 && p <= 1.0, "bernoulli: probability ", p, " is outside [0, 1]");
   const uint64_t seed = gen.seed(), base = gen.reserve(math::philox_blocks(shape.numel()));
   const uint32_t threshold = math::keep_threshold(p);
-  return detail::generate<T>(shape, [=](uint64_t i) { return math::philox_keep(seed, base, i, threshold) ? 1.0 : 0.0; });
+  return detail::generate<T>(shape,
+                             [=](uint64_t i) { return math::philox_keep(seed, base, i, threshold) ? 1.0 : 0.0; });
 }
 
 }  // namespace patchnet

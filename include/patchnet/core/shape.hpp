@@ -113,8 +113,8 @@ inline Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   for (int i = 0; i < r; ++i) {
     const int ia = a.rank() - r + i, ib = b.rank() - r + i;
     const int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
-    PN_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", a, " and ", b,
-             " do not broadcast (dimension ", i, ": ", da, " vs ", db, ")");
+    PN_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", a, " and ", b, " do not broadcast (dimension ", i, ": ",
+             da, " vs ", db, ")");
     out.push_back(da == 1 ? db : da);
   }
   return out;

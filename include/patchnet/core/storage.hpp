@@ -30,8 +30,8 @@ class Storage {
     auto s = std::shared_ptr<Storage>(new Storage());
     s->n_ = n;
     s->device_ = device;
-    PN_CHECK(n <= std::numeric_limits<std::size_t>::max() / sizeof(T) / 2, "Storage::allocate: ", n,
-             " elements of ", sizeof(T), " bytes are more than any machine can address");
+    PN_CHECK(n <= std::numeric_limits<std::size_t>::max() / sizeof(T) / 2, "Storage::allocate: ", n, " elements of ",
+             sizeof(T), " bytes are more than any machine can address");
     const std::size_t bytes = (n ? n : 1) * sizeof(T);
     if (device.is_cpu()) {
       try {

@@ -68,8 +68,8 @@ class Tensor {
   static Tensor scalar(T value, Device device = Device::cpu()) { return full(Shape{}, value, device); }
   // Copies values (row-major) into a new CPU tensor of the given shape.
   static Tensor from_vector(std::span<const T> values, const Shape& shape) {
-    PN_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "Tensor::from_vector: ",
-             values.size(), " values do not fill shape ", shape, " (", shape.numel(), " elements)");
+    PN_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "Tensor::from_vector: ", values.size(),
+             " values do not fill shape ", shape, " (", shape.numel(), " elements)");
     Tensor t = empty(shape);
     std::copy(values.begin(), values.end(), t.data());
     return t;
@@ -123,31 +123,30 @@ class Tensor {
   // ---- element access (CPU) ---------------------------------------------------------
   T& at(std::initializer_list<int64_t> index) const {
     PN_CHECK(is_cpu(), "Tensor::at: tensor is on ", device(), "; copy it to the CPU first");
-    PN_CHECK(static_cast<int>(index.size()) == dim(), "Tensor::at: ", index.size(),
-             " indices for a tensor of shape ", shape());
+    PN_CHECK(static_cast<int>(index.size()) == dim(), "Tensor::at: ", index.size(), " indices for a tensor of shape ",
+             shape());
     int64_t off = 0;
     int k = 0;
     for (int64_t i : index) {
-      PN_CHECK(i >= 0 && i < shape()[k], "Tensor::at: index ", i, " out of range for dimension ", k,
-               " of shape ", shape());
+      PN_CHECK(i >= 0 && i < shape()[k], "Tensor::at: index ", i, " out of range for dimension ", k, " of shape ",
+               shape());
       off += i * strides()[k++];
     }
     return data()[off];
   }
   // The single value of a one-element tensor (copied from the GPU if needed).
   T item() const {
-    PN_CHECK(numel() == 1, "Tensor::item: tensor of shape ", shape(), " has ", numel(),
-             " elements, not 1");
+    PN_CHECK(numel() == 1, "Tensor::item: tensor of shape ", shape(), " has ", numel(), " elements, not 1");
     return to_vector()[0];
   }
   // All values in row-major order, as a host vector.
   std::vector<T> to_vector() const;
 
   // ---- copies and views (defined in ops/copy.hpp) -----------------------------------
-  Tensor contiguous() const;           // this if already contiguous, else a packed copy
-  Tensor clone() const;                // always a new packed copy (differentiable)
-  Tensor to(Device device) const;      // copy to a device (differentiable); this if already there
-  Tensor detach() const {              // same data, no autograd history
+  Tensor contiguous() const;       // this if already contiguous, else a packed copy
+  Tensor clone() const;            // always a new packed copy (differentiable)
+  Tensor to(Device device) const;  // copy to a device (differentiable); this if already there
+  Tensor detach() const {          // same data, no autograd history
     auto impl = std::make_shared<TensorImpl<T>>();
     impl->storage = checked().storage;
     impl->shape = shape();

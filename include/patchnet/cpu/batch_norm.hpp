@@ -122,8 +122,7 @@ void channel_affine(const T* x, ChannelRows s, ChannelAffine<T> a, T* y) {
 //   sum_g[c] = sum_r g[r,c],   sum_gx[c] = sum_r g[r,c] * (x[r,c] - mean[c]).
 // dbeta = sum_g and dgamma = sum_gx * inv_std.
 template <class T>
-void batch_norm_backward_sums(const T* g, const T* x, ChannelRows s, const T* mean, double* sum_g,
-                              double* sum_gx) {
+void batch_norm_backward_sums(const T* g, const T* x, ChannelRows s, const T* mean, double* sum_g, double* sum_gx) {
   const int64_t rows = s.rows, C = s.channels;
   const int64_t groups = detail::row_groups(s);
   std::vector<double> part(static_cast<size_t>(2 * groups * C));  // per group: sum_g[C], sum_gx[C]
@@ -160,8 +159,8 @@ void batch_norm_backward_sums(const T* g, const T* x, ChannelRows s, const T* me
 // written as dx = a (g - mg) - b (x - mean) with per-channel a = gamma inv_std,
 // mg = sum_g / rows, b = a inv_std^2 sum_gx / rows. gamma == nullptr means 1. Writes dx.
 template <class T>
-void batch_norm_backward_input(const T* g, const T* x, ChannelRows s, const T* mean, const T* inv_std,
-                               const T* gamma, const double* sum_g, const double* sum_gx, T* dx) {
+void batch_norm_backward_input(const T* g, const T* x, ChannelRows s, const T* mean, const T* inv_std, const T* gamma,
+                               const double* sum_g, const double* sum_gx, T* dx) {
   const int64_t C = s.channels;
   std::vector<T> coef(static_cast<size_t>(3 * C));
   T* a = coef.data();

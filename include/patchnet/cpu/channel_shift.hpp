@@ -21,7 +21,7 @@ template <class T>
 void channel_shift(const T* x, T* out, const ChannelShiftDims& d) {
   const int64_t H = d.H, W = d.W, C = d.C, g = d.group, s = d.shift;
   const std::vector<T> zeros(static_cast<size_t>(g), T(0));  // the source of vacated pixels
-  const int64_t rows = d.N * H;                             // one task = one image row
+  const int64_t rows = d.N * H;                              // one task = one image row
   parallel_for(0, rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(W * C, 1)), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const int64_t h = r % H;
@@ -32,8 +32,8 @@ void channel_shift(const T* x, T* out, const ChannelShiftDims& d) {
       std::copy(row, row + W * C, o);
       if (g == 0) continue;
       auto inside = [](int64_t i, int64_t n) { return i >= 0 && i < n; };  // s may be negative
-      const T* up = inside(h + s, H) ? row + s * W * C : nullptr;    // row h + s
-      const T* down = inside(h - s, H) ? row - s * W * C : nullptr;  // row h - s
+      const T* up = inside(h + s, H) ? row + s * W * C : nullptr;          // row h + s
+      const T* down = inside(h - s, H) ? row - s * W * C : nullptr;        // row h - s
       const T* z = zeros.data();
       for (int64_t w = 0; w < W; ++w) {
         const T* a = inside(w + s, W) ? row + (w + s) * C : z;

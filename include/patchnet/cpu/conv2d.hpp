@@ -41,8 +41,7 @@ struct LoweredConv2d {
 inline constexpr int64_t kChunkBytes = int64_t{4} << 20;
 
 // Images per chunk: as many as fit kChunkBytes of patch matrix, at least one.
-inline int64_t conv2d_images_per_chunk(const LoweredConv2d& p, int64_t elem_bytes,
-                                       int64_t chunk_bytes = kChunkBytes) {
+inline int64_t conv2d_images_per_chunk(const LoweredConv2d& p, int64_t elem_bytes, int64_t chunk_bytes = kChunkBytes) {
   const int64_t per_image = std::max<int64_t>(1, p.rows_per_image() * p.width() * elem_bytes);
   return std::clamp<int64_t>(chunk_bytes / per_image, 1, std::max<int64_t>(p.g.N, 1));
 }

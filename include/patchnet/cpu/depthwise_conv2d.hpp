@@ -37,8 +37,8 @@ inline constexpr int kBlock = 2 * kVectorBytes / static_cast<int>(sizeof(T));
 // Forward tile: output pixels (x kBlock channels) held in registers, 16 accumulators with
 // AVX-512's 32 registers, 8 with AVX's 16.
 inline constexpr int kPixels = kVectorBytes == 64 ? 8 : 4;
-inline constexpr int kTaps = 5;  // weight-gradient tile: kernel taps (a whole 5-wide row)
-inline constexpr int64_t kWeightSlots = 64;  // row blocks of the weight gradient
+inline constexpr int kTaps = 5;                          // weight-gradient tile: kernel taps (a whole 5-wide row)
+inline constexpr int64_t kWeightSlots = 64;              // row blocks of the weight gradient
 inline constexpr int64_t kGrainWork = int64_t{1} << 16;  // multiply-adds worth a thread
 
 // True when some window reaches outside the image.
@@ -90,8 +90,8 @@ void for_each_output_row(const T* x, const Window2d& g, int64_t lo, int64_t hi, 
 // P output pixels x n channels (n = kBlock unless Tail): all taps, bias added, stored.
 // `in` is the window origin of the first pixel; pixel p starts at in + p*px.
 template <class T, int P, bool Tail>
-inline void forward_tile(const T* in, int64_t px, int64_t pitch, const T* w, const T* bias, T* out,
-                         const Window2d& g, int cn) {
+inline void forward_tile(const T* in, int64_t px, int64_t pitch, const T* w, const T* bias, T* out, const Window2d& g,
+                         int cn) {
   constexpr int CB = kBlock<T>;
   const int n = Tail ? cn : CB;
   const int64_t C = g.C;
@@ -142,11 +142,16 @@ inline void weight_tile(const T* in, int64_t px, const T* dy, T* dw, int64_t OW,
 template <class T, bool Tail>
 inline void weight_taps(int64_t taps, const T* in, int64_t px, const T* dy, T* dw, int64_t OW, int64_t C, int cn) {
   switch (taps) {
-    case 1: return weight_tile<T, 1, Tail>(in, px, dy, dw, OW, C, cn);
-    case 2: return weight_tile<T, 2, Tail>(in, px, dy, dw, OW, C, cn);
-    case 3: return weight_tile<T, 3, Tail>(in, px, dy, dw, OW, C, cn);
-    case 4: return weight_tile<T, 4, Tail>(in, px, dy, dw, OW, C, cn);
-    default: return weight_tile<T, kTaps, Tail>(in, px, dy, dw, OW, C, cn);
+    case 1:
+      return weight_tile<T, 1, Tail>(in, px, dy, dw, OW, C, cn);
+    case 2:
+      return weight_tile<T, 2, Tail>(in, px, dy, dw, OW, C, cn);
+    case 3:
+      return weight_tile<T, 3, Tail>(in, px, dy, dw, OW, C, cn);
+    case 4:
+      return weight_tile<T, 4, Tail>(in, px, dy, dw, OW, C, cn);
+    default:
+      return weight_tile<T, kTaps, Tail>(in, px, dy, dw, OW, C, cn);
   }
 }
 
@@ -235,21 +240,21 @@ void depthwise_conv2d_backward_weight(const T* x, const T* dy, T* dw, T* db, con
       T* pb = pw + slot - C;
       for_each_output_row(x, g, rows * b / blocks, rows * (b + 1) / blocks, buf,
                           [&](int64_t row, const T* in, int64_t pitch) {
-        const T* d = dy + row * OW * C;
-        for (int64_t c = 0; c < C; c += CB) {
-          const int cn = static_cast<int>(std::min<int64_t>(CB, C - c));
-          for (int64_t kh = 0; kh < g.kernel.h; ++kh)
-            for (int64_t kw = 0; kw < KW; kw += kTaps) {
-              const int64_t taps = std::min<int64_t>(kTaps, KW - kw);
-              const T* i = in + kh * pitch + kw * C + c;
-              T* o = pw + (kh * KW + kw) * C + c;
-              if (cn == CB) weight_taps<T, false>(taps, i, px, d + c, o, OW, C, cn);
-              else weight_taps<T, true>(taps, i, px, d + c, o, OW, C, cn);
-            }
-        }
-        for (int64_t ow = 0; ow < OW; ++ow)
-          for (int64_t c = 0; c < C; ++c) pb[c] += d[ow * C + c];
-      });
+                            const T* d = dy + row * OW * C;
+                            for (int64_t c = 0; c < C; c += CB) {
+                              const int cn = static_cast<int>(std::min<int64_t>(CB, C - c));
+                              for (int64_t kh = 0; kh < g.kernel.h; ++kh)
+                                for (int64_t kw = 0; kw < KW; kw += kTaps) {
+                                  const int64_t taps = std::min<int64_t>(kTaps, KW - kw);
+                                  const T* i = in + kh * pitch + kw * C + c;
+                                  T* o = pw + (kh * KW + kw) * C + c;
+                                  if (cn == CB) weight_taps<T, false>(taps, i, px, d + c, o, OW, C, cn);
+                                  else weight_taps<T, true>(taps, i, px, d + c, o, OW, C, cn);
+                                }
+                            }
+                            for (int64_t ow = 0; ow < OW; ++ow)
+                              for (int64_t c = 0; c < C; ++c) pb[c] += d[ow * C + c];
+                          });
     }
   });
   // Slots added in block order, in parallel over elements (vectorised along them).

@@ -94,12 +94,23 @@ void multiply_reduce(const TapGrid<T>& t, int64_t C, int64_t G, T* __restrict pa
         }
     }
     switch (n) {
-      case B: block_sum<T, GC, B>(t, pattern, c0, n, out); break;
-      case 1: block_sum<T, GC, 1>(t, pattern, c0, n, out); break;
-      case 2: block_sum<T, GC, 2>(t, pattern, c0, n, out); break;
-      case 3: block_sum<T, GC, 3>(t, pattern, c0, n, out); break;
-      case 4: block_sum<T, GC, 4>(t, pattern, c0, n, out); break;
-      default: block_sum<T, GC, 0>(t, pattern, c0, n, out);
+      case B:
+        block_sum<T, GC, B>(t, pattern, c0, n, out);
+        break;
+      case 1:
+        block_sum<T, GC, 1>(t, pattern, c0, n, out);
+        break;
+      case 2:
+        block_sum<T, GC, 2>(t, pattern, c0, n, out);
+        break;
+      case 3:
+        block_sum<T, GC, 3>(t, pattern, c0, n, out);
+        break;
+      case 4:
+        block_sum<T, GC, 4>(t, pattern, c0, n, out);
+        break;
+      default:
+        block_sum<T, GC, 0>(t, pattern, c0, n, out);
     }
   }
 }
@@ -112,11 +123,16 @@ void dot_grouped(const T* __restrict a, const T* __restrict b, int64_t C, int64_
   constexpr int64_t B = kBlock<T>;
   if constexpr (M == 0 && GC > 0) {
     switch (C) {
-      case 1: return dot_grouped<T, GC, 1>(a, b, 1, G, dk);
-      case 2: return dot_grouped<T, GC, 2>(a, b, 2, G, dk);
-      case 3: return dot_grouped<T, GC, 3>(a, b, 3, G, dk);
-      case 4: return dot_grouped<T, GC, 4>(a, b, 4, G, dk);
-      default: break;
+      case 1:
+        return dot_grouped<T, GC, 1>(a, b, 1, G, dk);
+      case 2:
+        return dot_grouped<T, GC, 2>(a, b, 2, G, dk);
+      case 3:
+        return dot_grouped<T, GC, 3>(a, b, 3, G, dk);
+      case 4:
+        return dot_grouped<T, GC, 4>(a, b, 4, G, dk);
+      default:
+        break;
     }
   }
   const int64_t n = M > 0 ? M : C, full = n / B * B;
@@ -151,14 +167,22 @@ void dispatch_groups(int64_t G, F&& f) {
     else f.template operator()<0>();
   };
   switch (G) {
-    case 1: return pick.template operator()<1>();
-    case 2: return pick.template operator()<2>();
-    case 4: return pick.template operator()<4>();
-    case 8: return pick.template operator()<8>();
-    case 16: return pick.template operator()<16>();
-    case 32: return pick.template operator()<32>();
-    case 64: return pick.template operator()<64>();
-    default: return f.template operator()<0>();
+    case 1:
+      return pick.template operator()<1>();
+    case 2:
+      return pick.template operator()<2>();
+    case 4:
+      return pick.template operator()<4>();
+    case 8:
+      return pick.template operator()<8>();
+    case 16:
+      return pick.template operator()<16>();
+    case 32:
+      return pick.template operator()<32>();
+    case 64:
+      return pick.template operator()<64>();
+    default:
+      return f.template operator()<0>();
   }
 }
 
@@ -185,8 +209,14 @@ void involution_forward(const T* x, const T* kernel, T* out, const Window2d& w, 
         for (int64_t ow = 0; ow < w.OW; ++ow) {
           const int64_t p = r * w.OW + ow, iw0 = ow * S - w.pad.left;
           inv_clip(iw0, K, W, kw0, kw1);
-          const TapGrid<T> t{x + ((n * H + ih0 + kh0) * W + iw0 + kw0) * C, W * C, C,
-                             kernel + p * KKG + (kh0 * K + kw0) * G, K * G, G, kh1 - kh0, kw1 - kw0};
+          const TapGrid<T> t{x + ((n * H + ih0 + kh0) * W + iw0 + kw0) * C,
+                             W * C,
+                             C,
+                             kernel + p * KKG + (kh0 * K + kw0) * G,
+                             K * G,
+                             G,
+                             kh1 - kh0,
+                             kw1 - kw0};
           multiply_reduce<T, GC>(t, C, G, pattern.data(), out + p * C);
         }
       }
@@ -219,7 +249,7 @@ void involution_backward_input(const T* kernel, const T* gout, T* dx, const Wind
           }
           // Tap (a, b): kh = kh0 + a*S, kw = kw0 + b*S, in output pixel p0 - a*OW - b.
           const int64_t p0 = (n * OH + (th - kh0) / S) * OW + (tw - kw0) / S;
-          const TapGrid<T> t{gout + p0 * C, -OW * C, -C, kernel + p0 * KKG + (kh0 * K + kw0) * G,
+          const TapGrid<T> t{gout + p0 * C,        -OW * C,     -C, kernel + p0 * KKG + (kh0 * K + kw0) * G,
                              S * K * G - OW * KKG, S * G - KKG, nh, nw};
           multiply_reduce<T, GC>(t, C, G, pattern.data(), d);
         }

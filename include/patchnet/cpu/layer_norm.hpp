@@ -22,8 +22,7 @@ namespace patchnet::cpu {
 // y = (x - mean) * rstd * gamma + beta. gamma and beta are [C] (the op passes ones /
 // zeros when the layer has none). Writes y, mean, rstd.
 template <class T>
-void layer_norm_forward(const T* x, ChannelRows s, const T* gamma, const T* beta, double eps, T* y, T* mean,
-                        T* rstd) {
+void layer_norm_forward(const T* x, ChannelRows s, const T* gamma, const T* beta, double eps, T* y, T* mean, T* rstd) {
   const int64_t C = s.channels;
   const double inv_c = 1.0 / static_cast<double>(C);
   parallel_for(0, s.rows, std::max<int64_t>(1, (int64_t{1} << 14) / C), [&](int64_t lo, int64_t hi) {

@@ -56,8 +56,7 @@ void cross_entropy_backward(const T* logits, const int32_t* labels, const T* lse
 // Cross-entropy of probabilities, per row: q = p_label / sum_j p_j, clipped to
 // [eps, 1 - eps]; loss[r] = -log q.
 template <class T>
-void cross_entropy_probs_forward(const T* probs, const int32_t* labels, int64_t N, int64_t K, T eps,
-                                 double* loss) {
+void cross_entropy_probs_forward(const T* probs, const int32_t* labels, int64_t N, int64_t K, T eps, double* loss) {
   parallel_for(0, N, detail::loss_row_grain(K), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const T* p = probs + r * K;
@@ -72,8 +71,7 @@ void cross_entropy_probs_forward(const T* probs, const int32_t* labels, int64_t 
 // d(-log(p_l / S))/dp_j = 1/S - [j == l] / p_l, times scale; the whole row's gradient is
 // 0 where q = p_l / S was clipped (outside [eps, 1 - eps]). Writes gx.
 template <class T>
-void cross_entropy_probs_backward(const T* probs, const int32_t* labels, int64_t N, int64_t K, T eps, T scale,
-                                  T* gx) {
+void cross_entropy_probs_backward(const T* probs, const int32_t* labels, int64_t N, int64_t K, T eps, T scale, T* gx) {
   parallel_for(0, N, detail::loss_row_grain(K), [=](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const T* p = probs + r * K;

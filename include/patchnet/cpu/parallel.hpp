@@ -37,7 +37,7 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& f) {
 #ifdef _OPENMP
   const int64_t want = std::min<int64_t>(max_threads(), (n + grain - 1) / std::max<int64_t>(grain, 1));
   if (want > 1 && !omp_in_parallel()) {
-#pragma omp parallel num_threads(static_cast<int>(want))
+#pragma omp parallel num_threads(static_cast <int>(want))
     {
       const int64_t nt = omp_get_num_threads(), tid = omp_get_thread_num();
       const int64_t chunk = (n + nt - 1) / nt;

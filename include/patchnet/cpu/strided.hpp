@@ -26,8 +26,7 @@ StridedLayout<N> coalesce(const Shape& shape, const std::array<Strides, N>& stri
   for (int i = 0; i < shape.rank(); ++i) {
     if (shape[i] == 1) continue;
     bool merge = L.rank > 0;
-    for (int k = 0; k < N && merge; ++k)
-      merge = strides[k][i] * shape[i] == L.strides[k][L.rank - 1];
+    for (int k = 0; k < N && merge; ++k) merge = strides[k][i] * shape[i] == L.strides[k][L.rank - 1];
     if (merge) {
       L.shape[L.rank - 1] *= shape[i];
       for (int k = 0; k < N; ++k) L.strides[k][L.rank - 1] = strides[k][i];
@@ -44,8 +43,7 @@ StridedLayout<N> coalesce(const Shape& shape, const std::array<Strides, N>& stri
 // operand k, has n elements, and steps[k] between them. Rows run in parallel when the
 // view is large; row must not throw.
 template <int N, class Row>
-void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, Row&& row,
-                  int64_t grain = 1 << 15) {
+void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, Row&& row, int64_t grain = 1 << 15) {
   if (shape.numel() == 0) return;
   const StridedLayout<N> L = coalesce<N>(shape, strides);
   if (L.rank == 0) {  // a single element
@@ -103,8 +101,7 @@ void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, Row
 
 // dst[i] = src[i] over a shape, each side with its own strides.
 template <class T>
-void strided_copy(const T* src, const Strides& src_strides, T* dst, const Strides& dst_strides,
-                  const Shape& shape) {
+void strided_copy(const T* src, const Strides& src_strides, T* dst, const Strides& dst_strides, const Shape& shape) {
   for_each_row<2>(shape, {dst_strides, src_strides},
                   [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
                     T* d = dst + off[0];

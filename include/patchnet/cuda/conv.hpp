@@ -38,17 +38,14 @@ inline int64_t depthwise_weight_workspace(const Window2d& g) {
 namespace impl {
 // dw [KH,KW,C] from x and dy; `workspace` holds depthwise_weight_workspace(g) elements.
 template <class T>
-void depthwise_conv2d_backward_weight(const T* x, const T* dy, T* dw, const Window2d& g, T* workspace,
-                                      Stream s = {});
+void depthwise_conv2d_backward_weight(const T* x, const T* dy, T* dw, const Window2d& g, T* workspace, Stream s = {});
 }  // namespace impl
 PN_CUDA_LAUNCHER(depthwise_conv2d_backward_weight)
 
 // ---- helpers of every path ---------------------------------------------------------------
 
 // Row blocks of column_sum's first pass (1: a single pass, no workspace).
-inline int64_t column_sum_parts(int64_t rows) {
-  return rows <= 2048 ? 1 : std::min<int64_t>((rows + 255) / 256, 1024);
-}
+inline int64_t column_sum_parts(int64_t rows) { return rows <= 2048 ? 1 : std::min<int64_t>((rows + 255) / 256, 1024); }
 inline int64_t column_sum_workspace(int64_t rows, int64_t cols) {
   const int64_t parts = column_sum_parts(rows);
   return parts > 1 ? parts * cols : 0;

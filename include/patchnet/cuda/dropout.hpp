@@ -20,8 +20,7 @@ void dropout_apply(const T* x, T* y, int64_t n, const DropoutParams& p, Stream s
 
 // factor[r] = kept(r) ? scale : 0 for the N samples of a drop-path draw.
 template <class T>
-void drop_path_factors(T* factor, int64_t N, uint64_t seed, uint64_t base, uint32_t threshold, T scale,
-                       Stream s = {});
+void drop_path_factors(T* factor, int64_t N, uint64_t seed, uint64_t base, uint32_t threshold, T scale, Stream s = {});
 
 // y[r, :] = x[r, :] * factor[r] over rows of row_len elements (drop path forward and
 // backward).

@@ -17,14 +17,12 @@ void involution_forward(const T* x, const T* kernel, T* out, const math::Involut
 
 // dx[n,ih,iw,c] = sum over the windows covering (ih, iw) of kernel[.., tap*G + c%G] * gout[.., c].
 template <class T>
-void involution_backward_input(const T* kernel, const T* gout, T* dx, const math::InvolutionDims& d,
-                               Stream s = {});
+void involution_backward_input(const T* kernel, const T* gout, T* dx, const math::InvolutionDims& d, Stream s = {});
 
 // dkernel[n,oh,ow,tap*G + g] = sum_{c%G==g} gout[n,oh,ow,c] * x[n, ih(tap), iw(tap), c]
 // (0 for taps outside the image).
 template <class T>
-void involution_backward_kernel(const T* x, const T* gout, T* dkernel, const math::InvolutionDims& d,
-                                Stream s = {});
+void involution_backward_kernel(const T* x, const T* gout, T* dkernel, const math::InvolutionDims& d, Stream s = {});
 }  // namespace impl
 PN_CUDA_LAUNCHER(involution_forward)
 PN_CUDA_LAUNCHER(involution_backward_input)

@@ -41,8 +41,9 @@ struct Stream {
 
 // The error for a CUDA call in a program that does not link patchnet::cuda.
 [[noreturn]] inline void unavailable(const char* op) {
-  fail(op, ": this program was built without CUDA support; link patchnet::cuda "
-           "(configure with -DPATCHNET_CUDA=ON where nvcc is installed)");
+  fail(op,
+       ": this program was built without CUDA support; link patchnet::cuda "
+       "(configure with -DPATCHNET_CUDA=ON where nvcc is installed)");
 }
 
 namespace detail {
@@ -74,8 +75,9 @@ decltype(auto) launch(const char* name, A&&... a) {
                    u8 = accepts_v<Slot, uint8_t, A...>;
     static_assert(f + d + i32 + i64 + u8 == 1,
                   "cuda launcher: the arguments fit no element type, or several (name it: cuda::f<float>(...))");
-    using U = std::conditional_t<f, float, std::conditional_t<d, double, std::conditional_t<i32, int32_t,
-                                 std::conditional_t<i64, int64_t, uint8_t>>>>;
+    using U = std::conditional_t<
+        f, float,
+        std::conditional_t<d, double, std::conditional_t<i32, int32_t, std::conditional_t<i64, int64_t, uint8_t>>>>;
     return launch<Slot, U>(name, std::forward<A>(a)...);
   } else {
     return call_slot(Slot<T>::fn, name, std::forward<A>(a)...);
@@ -94,43 +96,43 @@ bool fill_slots() {
 
 // Declares the slot and the public entry of a launcher template impl::name<T>; use inside
 // namespace patchnet::cuda after the impl declaration.
-#define PN_CUDA_LAUNCHER(name)                                                              \
-  namespace slot {                                                                          \
-  template <class T>                                                                        \
-  struct name {                                                                             \
-    static inline decltype(&::patchnet::cuda::impl::name<T>) fn = nullptr;                  \
-  };                                                                                        \
-  }                                                                                         \
-  template <class T = ::patchnet::cuda::detail::DeduceType, class... A>                     \
-  decltype(auto) name(A&&... a) {                                                           \
-    return ::patchnet::cuda::detail::launch<slot::name, T>(#name, std::forward<A>(a)...);   \
+#define PN_CUDA_LAUNCHER(name)                                                            \
+  namespace slot {                                                                        \
+  template <class T>                                                                      \
+  struct name {                                                                           \
+    static inline decltype(&::patchnet::cuda::impl::name<T>) fn = nullptr;                \
+  };                                                                                      \
+  }                                                                                       \
+  template <class T = ::patchnet::cuda::detail::DeduceType, class... A>                   \
+  decltype(auto) name(A&&... a) {                                                         \
+    return ::patchnet::cuda::detail::launch<slot::name, T>(#name, std::forward<A>(a)...); \
   }
 
 // The same for a plain function impl::name.
-#define PN_CUDA_FUNCTION(name)                                                              \
-  namespace slot {                                                                          \
-  struct name {                                                                             \
-    static inline decltype(&::patchnet::cuda::impl::name) fn = nullptr;                     \
-  };                                                                                        \
-  }                                                                                         \
-  template <class... A>                                                                     \
-  decltype(auto) name(A&&... a) {                                                           \
+#define PN_CUDA_FUNCTION(name)                                                                \
+  namespace slot {                                                                            \
+  struct name {                                                                               \
+    static inline decltype(&::patchnet::cuda::impl::name) fn = nullptr;                       \
+  };                                                                                          \
+  }                                                                                           \
+  template <class... A>                                                                       \
+  decltype(auto) name(A&&... a) {                                                             \
     return ::patchnet::cuda::detail::call_slot(slot::name::fn, #name, std::forward<A>(a)...); \
   }
 
 // In a .cu file, at namespace scope: fills the launcher's slots for the types listed.
-#define PN_CUDA_REGISTER(name, ...)                                                            \
-  namespace {                                                                                  \
-  struct pn_get_##name {                                                                       \
-    template <class PnT>                                                                       \
-    static auto get() {                                                                        \
-      return &::patchnet::cuda::impl::name<PnT>;                                               \
-    }                                                                                          \
-  };                                                                                           \
-  [[maybe_unused]] const bool pn_registered_##name =                                           \
+#define PN_CUDA_REGISTER(name, ...)                                                                     \
+  namespace {                                                                                           \
+  struct pn_get_##name {                                                                                \
+    template <class PnT>                                                                                \
+    static auto get() {                                                                                 \
+      return &::patchnet::cuda::impl::name<PnT>;                                                        \
+    }                                                                                                   \
+  };                                                                                                    \
+  [[maybe_unused]] const bool pn_registered_##name =                                                    \
       ::patchnet::cuda::detail::fill_slots<::patchnet::cuda::slot::name, pn_get_##name, __VA_ARGS__>(); \
   }
 
-#define PN_CUDA_REGISTER_FUNCTION(name)                                                      \
-  [[maybe_unused]] static const bool pn_registered_##name =                                  \
+#define PN_CUDA_REGISTER_FUNCTION(name)                     \
+  [[maybe_unused]] static const bool pn_registered_##name = \
       (::patchnet::cuda::slot::name::fn = &::patchnet::cuda::impl::name, true)

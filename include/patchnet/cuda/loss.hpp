@@ -18,8 +18,8 @@ void cross_entropy_forward(const T* logits, const int32_t* labels, int64_t N, in
 // gx = (gout / N) (exp(x - lse) - onehot(label)); gout is the device scalar output
 // gradient (read on the device: no synchronisation).
 template <class T>
-void cross_entropy_backward(const T* logits, const int32_t* labels, const T* lse, const T* gout, int64_t N,
-                            int64_t K, T* gx, Stream s = {});
+void cross_entropy_backward(const T* logits, const int32_t* labels, const T* lse, const T* gout, int64_t N, int64_t K,
+                            T* gx, Stream s = {});
 
 // Per row r: rows[r] = -log clip(p_label / sum p, eps, 1 - eps) (double).
 template <class T>
@@ -38,8 +38,8 @@ void mean_of_rows(const double* rows, int64_t N, T* out, Stream s = {});
 // cpu::topk_correct). `count` is one device uint64 it zeroes and then fills; the sum is of
 // integers, so the atomics in it do not make the result order dependent.
 template <class T>
-void topk_correct(const T* scores, const int32_t* labels, int64_t N, int64_t K, int64_t k,
-                  unsigned long long* count, Stream s = {});
+void topk_correct(const T* scores, const int32_t* labels, int64_t N, int64_t K, int64_t k, unsigned long long* count,
+                  Stream s = {});
 }  // namespace impl
 PN_CUDA_LAUNCHER(cross_entropy_forward)
 PN_CUDA_LAUNCHER(cross_entropy_backward)

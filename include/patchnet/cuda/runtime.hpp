@@ -19,8 +19,8 @@ struct MemoryStats {
   std::size_t malloc_calls = 0;     // cudaMalloc calls so far (cache misses)
   std::size_t allocated_bytes = 0;  // in tensors now (rounded to size classes)
   std::size_t peak_allocated_bytes = 0;
-  std::size_t reserved_bytes = 0;   // obtained from cudaMalloc: allocated + cached
-  std::size_t cached_bytes = 0;     // free blocks kept for reuse
+  std::size_t reserved_bytes = 0;  // obtained from cudaMalloc: allocated + cached
+  std::size_t cached_bytes = 0;    // free blocks kept for reuse
 };
 // A point in patchnet's stream (a CUDA event), so results of one training step can be read
 // while the next step runs: record a marker after queuing a step, queue the next step,
@@ -104,5 +104,4 @@ inline int device_count() noexcept { return slot::device_count::fn ? slot::devic
 
 // PN_CUDA(op, call) makes a launcher call, throwing naming op when the program does not link
 // patchnet::cuda. The same expansion in every translation unit (see cuda/launcher.hpp).
-#define PN_CUDA(op, ...) \
-  ((::patchnet::cuda::linked() ? void() : ::patchnet::cuda::unavailable(op)), __VA_ARGS__)
+#define PN_CUDA(op, ...) ((::patchnet::cuda::linked() ? void() : ::patchnet::cuda::unavailable(op)), __VA_ARGS__)

@@ -67,8 +67,8 @@ inline AugmentGeometry augment_geometry(const AugmentOptions& o, int64_t h, int6
   g.w1 = o.resize ? o.resize : w;
   g.h2 = g.h1 + 2 * o.pad;
   g.w2 = g.w1 + 2 * o.pad;
-  PN_CHECK(o.crop <= g.h2 && o.crop <= g.w2, "augment: crop ", o.crop, " is larger than the ",
-           o.pad ? "padded " : "", o.resize ? "resized " : "", "image ", g.h2, "x", g.w2);
+  PN_CHECK(o.crop <= g.h2 && o.crop <= g.w2, "augment: crop ", o.crop, " is larger than the ", o.pad ? "padded " : "",
+           o.resize ? "resized " : "", "image ", g.h2, "x", g.w2);
   g.out_h = o.crop ? o.crop : g.h2;
   g.out_w = o.crop ? o.crop : g.w2;
   if (!training && o.eval_resize > 0) {
@@ -120,8 +120,8 @@ inline AugmentDraw augment_draw(const AugmentOptions& o, int64_t h, int64_t w, b
 // (output_shape), values in [0, 255] unless rescale. Allocates only for a two-pass
 // evaluation resize.
 template <FloatingPoint T>
-void augment_image(const uint8_t* src, int64_t h, int64_t w, int64_t c, T* dst, const AugmentOptions& o,
-                   bool training, uint64_t seed, uint64_t epoch, uint64_t index) {
+void augment_image(const uint8_t* src, int64_t h, int64_t w, int64_t c, T* dst, const AugmentOptions& o, bool training,
+                   uint64_t seed, uint64_t epoch, uint64_t index) {
   check_epoch("augment", epoch);
   const detail::AugmentGeometry g = detail::augment_geometry(o, h, w, c, training);
   const T scale = o.rescale ? static_cast<T>(1.0 / 255.0) : T(1);

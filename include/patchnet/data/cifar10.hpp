@@ -53,8 +53,7 @@ inline void append_cifar10_bytes(std::span<const uint8_t> raw, const std::string
   out.labels.reserve(out.labels.size() + static_cast<size_t>(records));
   for (int64_t r = 0; r < records; ++r) {
     const uint8_t* rec = raw.data() + r * kCifar10RecordBytes;
-    PN_CHECK(rec[0] < 10, "read_cifar10: ", name, ": record ", r, ": label ", int{rec[0]},
-             " out of range [0, 10)");
+    PN_CHECK(rec[0] < 10, "read_cifar10: ", name, ": record ", r, ": label ", int{rec[0]}, " out of range [0, 10)");
     out.labels.push_back(rec[0]);
     uint8_t* dst = out.pixels.data() + first + r * 3 * plane;
     for (int64_t p = 0; p < plane; ++p)
@@ -78,9 +77,8 @@ inline std::filesystem::path find_cifar10_dir(const std::string& dir, Cifar10Spl
   std::error_code ec;
   if (fs::exists(here / first, ec)) return here;
   if (fs::exists(nested / first, ec)) return nested;
-  fail("read_cifar10: no CIFAR-10 binary data in '", absolute_path(here), "': looked for ",
-       absolute_path(here / first), " and ", absolute_path(nested / first),
-       detail::cifar10_hint());
+  fail("read_cifar10: no CIFAR-10 binary data in '", absolute_path(here), "': looked for ", absolute_path(here / first),
+       " and ", absolute_path(nested / first), detail::cifar10_hint());
 }
 
 // All images of a split, in file and record order, 32x32x3 NHWC, with CIFAR-10's class

@@ -124,7 +124,8 @@ inline DecodedImage decode_image(std::span<const uint8_t> bytes, const std::stri
   if (bytes.size() >= 8 && std::memcmp(bytes.data(), kPng, 8) == 0) return detail::decode_png(bytes, name, channels);
   if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
     return detail::decode_jpeg(bytes, name, channels);
-  fail("decode_image: ", name, ": cannot decode (not a valid JPEG or PNG image): unknown image type (the file starts "
+  fail("decode_image: ", name,
+       ": cannot decode (not a valid JPEG or PNG image): unknown image type (the file starts "
        "with neither the JPEG nor the PNG signature)");
 }
 

@@ -27,7 +27,8 @@ namespace patchnet::data {
 // True for names ending in .jpg, .jpeg or .png, in any case.
 inline bool is_image_file_name(const std::string& name) {
   std::string ext = std::filesystem::path(name).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
@@ -114,8 +115,8 @@ inline void check_same_classes(const ImageSet& train, const ImageSet& test, cons
     return out.empty() ? std::string("none") : out;
   };
   fail("read_image_folder: ", absolute_path(root), ": the test split's class folders differ from the train split's ",
-       "(only in train: ", missing(train.class_names, test.class_names), "; only in test: ",
-       missing(test.class_names, train.class_names), "); labels would not match");
+       "(only in train: ", missing(train.class_names, test.class_names),
+       "; only in test: ", missing(test.class_names, train.class_names), "); labels would not match");
 }
 
 }  // namespace patchnet::data

@@ -44,27 +44,26 @@ struct ImageSet {
 // Throws unless the set is self-consistent: sizes positive, pixel and label counts match
 // n, labels in [0, num_classes()). `what` names the set in the message.
 inline void validate(const ImageSet& s, const std::string& what) {
-  PN_CHECK(s.n >= 0 && s.height > 0 && s.width > 0 && s.channels > 0, what, ": bad image set geometry: n ", s.n,
-           ", ", s.height, "x", s.width, "x", s.channels);
+  PN_CHECK(s.n >= 0 && s.height > 0 && s.width > 0 && s.channels > 0, what, ": bad image set geometry: n ", s.n, ", ",
+           s.height, "x", s.width, "x", s.channels);
   PN_CHECK(static_cast<int64_t>(s.pixels.size()) == s.n * s.image_bytes(), what, ": ", s.pixels.size(),
            " pixel bytes, expected n * h * w * c = ", s.n, " * ", s.height, " * ", s.width, " * ", s.channels, " = ",
            s.n * s.image_bytes());
-  PN_CHECK(static_cast<int64_t>(s.labels.size()) == s.n, what, ": ", s.labels.size(), " labels for ", s.n,
-           " images");
+  PN_CHECK(static_cast<int64_t>(s.labels.size()) == s.n, what, ": ", s.labels.size(), " labels for ", s.n, " images");
   const int64_t k = s.num_classes();
   for (size_t i = 0; i < s.labels.size(); ++i)
-    PN_CHECK(s.labels[i] >= 0 && s.labels[i] < k, what, ": image ", i, ": label ", s.labels[i],
-             " out of range [0, ", k, ")");
+    PN_CHECK(s.labels[i] >= 0 && s.labels[i] < k, what, ": image ", i, ": label ", s.labels[i], " out of range [0, ", k,
+             ")");
 }
 
 // Images [begin, end) as a new set (pixels copied), class names kept.
 inline ImageSet subset(const ImageSet& s, int64_t begin, int64_t end) {
   PN_CHECK(0 <= begin && begin <= end && end <= s.n, "subset: range [", begin, ", ", end,
            ") is not within the set's [0, ", s.n, ")");
-  PN_CHECK(static_cast<int64_t>(s.pixels.size()) == s.n * s.image_bytes() &&
-               static_cast<int64_t>(s.labels.size()) == s.n,
-           "subset: inconsistent set: ", s.pixels.size(), " pixel bytes and ", s.labels.size(), " labels for ", s.n,
-           " images of ", s.height, "x", s.width, "x", s.channels);
+  PN_CHECK(
+      static_cast<int64_t>(s.pixels.size()) == s.n * s.image_bytes() && static_cast<int64_t>(s.labels.size()) == s.n,
+      "subset: inconsistent set: ", s.pixels.size(), " pixel bytes and ", s.labels.size(), " labels for ", s.n,
+      " images of ", s.height, "x", s.width, "x", s.channels);
   ImageSet out;
   out.n = end - begin;
   out.height = s.height;
@@ -81,8 +80,8 @@ inline ImageSet subset(const ImageSet& s, int64_t begin, int64_t end) {
 // Class names are "class0", "class1", ...
 inline ImageSet synthetic_image_set(int64_t n, int64_t height, int64_t width, int64_t channels, int64_t num_classes,
                                     uint64_t seed) {
-  PN_CHECK(n > 0 && height > 0 && width > 0 && channels > 0, "synthetic_image_set: sizes must be positive, got n ",
-           n, ", ", height, "x", width, "x", channels);
+  PN_CHECK(n > 0 && height > 0 && width > 0 && channels > 0, "synthetic_image_set: sizes must be positive, got n ", n,
+           ", ", height, "x", width, "x", channels);
   PN_CHECK(num_classes > 0 && num_classes <= 0x7FFFFFFF, "synthetic_image_set: num_classes ", num_classes,
            " must be in [1, 2^31)");
   ImageSet s;

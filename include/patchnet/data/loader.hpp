@@ -3,10 +3,9 @@
 //
 // Determinism: the order of epoch e is a permutation of [0, n) that is a pure function of
 // (seed, e) (Fisher-Yates driven by keyed Philox, data/keyed_random.hpp, or tf.data's
-// buffered shuffle with shuffle_buffer > 0), the identity without shuffle; each image's augmentation is a pure function of (seed, e, its index in
-// the set) (data/augment.hpp). So batch k of epoch e is the same whether the epoch runs
-// from the start or is resumed at k (start_epoch(e, k), for --resume), and whatever the
-// thread count.
+// buffered shuffle with shuffle_buffer > 0), the identity without shuffle; each image's augmentation is a pure function
+// of (seed, e, its index in the set) (data/augment.hpp). So batch k of epoch e is the same whether the epoch runs from
+// the start or is resumed at k (start_epoch(e, k), for --resume), and whatever the thread count.
 //
 // Batching: as Keras, the last partial batch is kept (45,000 / 128 -> 352 batches, the last
 // of 72 images) unless drop_last.
@@ -153,7 +152,9 @@ class BatchLoader {
   // Images in the set (an epoch delivers all of them unless drop_last).
   int64_t size() const { return set_->n; }
   // {H', W', C} of one image of a batch.
-  Shape image_shape() const { return output_shape(opt_.augment, set_->height, set_->width, set_->channels, opt_.training); }
+  Shape image_shape() const {
+    return output_shape(opt_.augment, set_->height, set_->width, set_->channels, opt_.training);
+  }
   const LoaderOptions& options() const { return opt_; }
   const ImageSet& image_set() const { return *set_; }
 
@@ -236,8 +237,8 @@ class BatchLoader {
     PN_CHECK(opt_.shuffle_buffer >= 0, "BatchLoader: shuffle_buffer ", opt_.shuffle_buffer,
              " must be >= 0 (0: a full shuffle)");
     PN_CHECK(opt_.prefetch >= 1, "BatchLoader: prefetch ", opt_.prefetch, " must be at least 1");
-    PN_CHECK(!opt_.drop_last || set_->n >= opt_.batch_size, "BatchLoader: drop_last with batch_size ",
-             opt_.batch_size, " and ", set_->n, " images leaves no batch");
+    PN_CHECK(!opt_.drop_last || set_->n >= opt_.batch_size, "BatchLoader: drop_last with batch_size ", opt_.batch_size,
+             " and ", set_->n, " images leaves no batch");
     (void)output_shape(opt_.augment, set_->height, set_->width, set_->channels, opt_.training);
   }
 
@@ -248,9 +249,8 @@ class BatchLoader {
       for (; b < nb; ++b) {
         {
           std::unique_lock<std::mutex> lock(mu_);
-          not_full_.wait(lock, [&] {
-            return stop_requested_ || static_cast<int64_t>(queue_.size()) < int64_t{opt_.prefetch};
-          });
+          not_full_.wait(
+              lock, [&] { return stop_requested_ || static_cast<int64_t>(queue_.size()) < int64_t{opt_.prefetch}; });
           if (stop_requested_) break;
         }
         Batch<T> batch = make_batch<T>(*set_, opt_, order_, epoch, b);

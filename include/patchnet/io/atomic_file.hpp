@@ -97,8 +97,8 @@ inline void write_file_atomic(const std::string& path, const void* data, size_t 
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {
     const int err = errno;
-    fail("write_file_atomic: wrote ", path, " but cannot open its directory ", dir, " to fsync it: ",
-         detail::errno_text(err));
+    fail("write_file_atomic: wrote ", path, " but cannot open its directory ", dir,
+         " to fsync it: ", detail::errno_text(err));
   }
   if (::fsync(dfd) != 0 && errno != EINVAL) {
     const int err = errno;

@@ -68,12 +68,18 @@ class Value {
   bool is_object() const { return kind_ == Kind::Object; }
   static const char* kind_name(Kind k) {
     switch (k) {
-      case Kind::Null: return "null";
-      case Kind::Bool: return "a boolean";
-      case Kind::Number: return "a number";
-      case Kind::String: return "a string";
-      case Kind::Array: return "an array";
-      case Kind::Object: return "an object";
+      case Kind::Null:
+        return "null";
+      case Kind::Bool:
+        return "a boolean";
+      case Kind::Number:
+        return "a number";
+      case Kind::String:
+        return "a string";
+      case Kind::Array:
+        return "an array";
+      case Kind::Object:
+        return "an object";
     }
     return "?";
   }
@@ -151,8 +157,7 @@ inline size_t utf8_sequence(std::string_view s, size_t i) {
     if ((b(i + k) & 0xC0) != 0x80) return 0;
     cp = (cp << 6) | (b(i + k) & 0x3F);
   }
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return n;
 }
 
@@ -328,14 +333,30 @@ class Parser {
       if (++i_ >= s_.size()) error("unterminated string");
       const char e = s_[i_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           uint32_t cp = hex4();
           if (cp >= 0xDC00 && cp <= 0xDFFF) error("unpaired low surrogate in a \\u escape");
@@ -349,7 +370,8 @@ class Parser {
           append_utf8(out, cp);
           break;
         }
-        default: --i_, error("unknown escape '\\", printable(e), "'");
+        default:
+          --i_, error("unknown escape '\\", printable(e), "'");
       }
     }
   }
@@ -389,13 +411,27 @@ inline void write_string(std::string& out, std::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -412,10 +448,18 @@ inline void write_string(std::string& out, std::string_view s) {
 
 inline void write(std::string& out, const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::Null: out += "null"; break;
-    case Value::Kind::Bool: out += v.as_bool() ? "true" : "false"; break;
-    case Value::Kind::Number: out += v.text(); break;
-    case Value::Kind::String: write_string(out, v.text()); break;
+    case Value::Kind::Null:
+      out += "null";
+      break;
+    case Value::Kind::Bool:
+      out += v.as_bool() ? "true" : "false";
+      break;
+    case Value::Kind::Number:
+      out += v.text();
+      break;
+    case Value::Kind::String:
+      write_string(out, v.text());
+      break;
     case Value::Kind::Array: {
       out += '[';
       bool first = true;

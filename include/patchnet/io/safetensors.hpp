@@ -52,22 +52,32 @@ enum class DType { F32, F64, I32, I64, U8 };
 
 inline const char* dtype_str(DType d) {
   switch (d) {
-    case DType::F32: return "F32";
-    case DType::F64: return "F64";
-    case DType::I32: return "I32";
-    case DType::I64: return "I64";
-    case DType::U8: return "U8";
+    case DType::F32:
+      return "F32";
+    case DType::F64:
+      return "F64";
+    case DType::I32:
+      return "I32";
+    case DType::I64:
+      return "I64";
+    case DType::U8:
+      return "U8";
   }
   return "?";
 }
 
 inline size_t dtype_size(DType d) {
   switch (d) {
-    case DType::F32: return 4;
-    case DType::F64: return 8;
-    case DType::I32: return 4;
-    case DType::I64: return 8;
-    case DType::U8: return 1;
+    case DType::F32:
+      return 4;
+    case DType::F64:
+      return 8;
+    case DType::I32:
+      return 4;
+    case DType::I64:
+      return 8;
+    case DType::U8:
+      return 1;
   }
   return 0;
 }
@@ -141,8 +151,8 @@ class SafeTensors {
     for (int64_t d : r.shape)
       PN_CHECK(d >= 0, w, ": tensor '", r.name, "' has a negative size in shape ", detail::shape_str(r.shape));
     const auto numel = detail::numel_up_to(r.shape, UINT64_MAX / 8);
-    PN_CHECK(numel && *numel * dtype_size(r.dtype) == r.data.size(), w, ": tensor '", r.name, "' ",
-             dtype_str(r.dtype), " ", detail::shape_str(r.shape), " needs ",
+    PN_CHECK(numel && *numel * dtype_size(r.dtype) == r.data.size(), w, ": tensor '", r.name, "' ", dtype_str(r.dtype),
+             " ", detail::shape_str(r.shape), " needs ",
              numel ? std::to_string(*numel * dtype_size(r.dtype)) : std::string("too many"), " bytes, got ",
              r.data.size());
     index_.emplace(r.name, records_.size());
@@ -353,8 +363,8 @@ inline SafeTensors parse_safetensors(std::span<const uint8_t> bytes, const std::
     const auto numel = detail::numel_up_to(r.shape, data_size);
     const uint64_t want = numel ? *numel * dtype_size(r.dtype) : 0;
     PN_CHECK(numel && want == *e - *b, t, ": ", dtype_str(r.dtype), " ", detail::shape_str(r.shape), " needs ",
-             numel ? std::to_string(want) : std::string("more than the file's"), " bytes, data_offsets [", *b, ", ",
-             *e, "] hold ", *e - *b);
+             numel ? std::to_string(want) : std::string("more than the file's"), " bytes, data_offsets [", *b, ", ", *e,
+             "] hold ", *e - *b);
     r.data.assign(bytes.data() + 8 + n + *b, bytes.data() + 8 + n + *e);
     st.add(std::move(r));
     ranges.push_back({*b, *e, st.records().size() - 1});

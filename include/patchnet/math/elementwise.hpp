@@ -43,7 +43,7 @@ enum class UnaryOp : uint8_t {
 #define PN_UNARY_ENTRY(fn, Op) Op,
   PATCHNET_UNARY_FUNCTIONS(PN_UNARY_ENTRY)
 #undef PN_UNARY_ENTRY
-  Neg,
+      Neg,
   AddScalar,   // x + s
   MulScalar,   // x * s
   RSubScalar,  // s - x
@@ -97,26 +97,48 @@ PATCHNET_HD inline T unary_grad(T x, T y) {
 template <class F>
 inline void visit_binary(BinaryOp op, F&& f) {
   switch (op) {
-    case BinaryOp::Add: f.template operator()<BinaryOp::Add>(); break;
-    case BinaryOp::Sub: f.template operator()<BinaryOp::Sub>(); break;
-    case BinaryOp::Mul: f.template operator()<BinaryOp::Mul>(); break;
-    case BinaryOp::Div: f.template operator()<BinaryOp::Div>(); break;
+    case BinaryOp::Add:
+      f.template operator()<BinaryOp::Add>();
+      break;
+    case BinaryOp::Sub:
+      f.template operator()<BinaryOp::Sub>();
+      break;
+    case BinaryOp::Mul:
+      f.template operator()<BinaryOp::Mul>();
+      break;
+    case BinaryOp::Div:
+      f.template operator()<BinaryOp::Div>();
+      break;
   }
 }
 
 template <class F>
 inline void visit_unary(UnaryOp op, F&& f) {
   switch (op) {
-#define PN_UNARY_CASE(fn, Op) \
-  case UnaryOp::Op: f.template operator()<UnaryOp::Op>(); break;
+#define PN_UNARY_CASE(fn, Op)             \
+  case UnaryOp::Op:                       \
+    f.template operator()<UnaryOp::Op>(); \
+    break;
     PATCHNET_UNARY_FUNCTIONS(PN_UNARY_CASE)
 #undef PN_UNARY_CASE
-    case UnaryOp::Neg: f.template operator()<UnaryOp::Neg>(); break;
-    case UnaryOp::AddScalar: f.template operator()<UnaryOp::AddScalar>(); break;
-    case UnaryOp::MulScalar: f.template operator()<UnaryOp::MulScalar>(); break;
-    case UnaryOp::RSubScalar: f.template operator()<UnaryOp::RSubScalar>(); break;
-    case UnaryOp::RDivScalar: f.template operator()<UnaryOp::RDivScalar>(); break;
-    case UnaryOp::PowScalar: f.template operator()<UnaryOp::PowScalar>(); break;
+    case UnaryOp::Neg:
+      f.template operator()<UnaryOp::Neg>();
+      break;
+    case UnaryOp::AddScalar:
+      f.template operator()<UnaryOp::AddScalar>();
+      break;
+    case UnaryOp::MulScalar:
+      f.template operator()<UnaryOp::MulScalar>();
+      break;
+    case UnaryOp::RSubScalar:
+      f.template operator()<UnaryOp::RSubScalar>();
+      break;
+    case UnaryOp::RDivScalar:
+      f.template operator()<UnaryOp::RDivScalar>();
+      break;
+    case UnaryOp::PowScalar:
+      f.template operator()<UnaryOp::PowScalar>();
+      break;
   }
 }
 
@@ -131,8 +153,12 @@ inline const char* name(BinaryOp op) {
 }
 inline const char* name(UnaryOp op) {
 #define PN_UNARY_NAME(fn, Op) #fn,
-  constexpr const char* names[] = {PATCHNET_UNARY_FUNCTIONS(PN_UNARY_NAME) "neg", "add_scalar", "mul_scalar",
-                                   "rsub_scalar", "rdiv_scalar", "pow_scalar"};
+  constexpr const char* names[] = {PATCHNET_UNARY_FUNCTIONS(PN_UNARY_NAME) "neg",
+                                   "add_scalar",
+                                   "mul_scalar",
+                                   "rsub_scalar",
+                                   "rdiv_scalar",
+                                   "pow_scalar"};
 #undef PN_UNARY_NAME
   static_assert(std::size(names) == static_cast<size_t>(UnaryOp::PowScalar) + 1, "a UnaryOp has no name");
   return names[static_cast<int>(op)];

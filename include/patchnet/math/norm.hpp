@@ -52,8 +52,8 @@ PATCHNET_HD inline T batch_norm_dx(T g, T x, T a, T mg, T b, T mean) {
 // sums sum_g = sum_r g and sum_gx = sum_r g (x - mean), and 1 / rows:
 //   a = gamma inv_std,  mg = sum_g / rows,  b = a inv_std^2 sum_gx / rows.
 template <class T>
-PATCHNET_HD inline void batch_norm_dx_coefs(double gamma, double inv_std, double sum_g, double sum_gx,
-                                            double inv_rows, T& a, T& mg, T& b) {
+PATCHNET_HD inline void batch_norm_dx_coefs(double gamma, double inv_std, double sum_g, double sum_gx, double inv_rows,
+                                            T& a, T& mg, T& b) {
   const double ac = gamma * inv_std;
   a = static_cast<T>(ac);
   mg = static_cast<T>(sum_g * inv_rows);

@@ -45,9 +45,9 @@ template <FloatingPoint T>
 class ConvMixer : public nn::Module<T> {
  public:
   ConvMixer(const ConvMixerConfig& c, Generator& gen) : c_(c) {
-    PN_CHECK(c.width > 0 && c.depth >= 0 && c.kernel > 0 && c.patch > 0 && c.num_classes > 1, type_name(),
-             ": width ", c.width, ", depth ", c.depth, ", kernel ", c.kernel, ", patch ", c.patch, ", classes ",
-             c.num_classes, " are not a valid model");
+    PN_CHECK(c.width > 0 && c.depth >= 0 && c.kernel > 0 && c.patch > 0 && c.num_classes > 1, type_name(), ": width ",
+             c.width, ", depth ", c.depth, ", kernel ", c.kernel, ", patch ", c.patch, ", classes ", c.num_classes,
+             " are not a valid model");
     using namespace nn;
     const int64_t w = c.width;
     auto bn = [&] { return std::make_shared<BatchNorm2d<T>>(BatchNorm2dConfig{.channels = w, .options = c.bn}); };
@@ -67,7 +67,8 @@ class ConvMixer : public nn::Module<T> {
       spatial->push_back(bn());
       auto block = std::make_shared<Sequential<T>>();
       block->push_back(std::make_shared<Residual<T>>(spatial));
-      block->push_back(std::make_shared<PointwiseConv2d<T>>(PointwiseConv2dConfig{.in = w, .out = w, .init = c.init}, gen));
+      block->push_back(
+          std::make_shared<PointwiseConv2d<T>>(PointwiseConv2dConfig{.in = w, .out = w, .init = c.init}, gen));
       block->push_back(std::make_shared<GELU<T>>());
       block->push_back(bn());
       blocks->push_back(block);
@@ -89,9 +90,7 @@ class ConvMixer : public nn::Module<T> {
 
   // The patch embedding's weight [patch, patch, in, width] and block i's depthwise
   // kernel [kernel, kernel, width], for the seed's filter pictures.
-  Tensor<T> patch_embedding_weight() const {
-    return static_cast<const nn::Conv2d<T>&>((*stem_)[0]).weight;
-  }
+  Tensor<T> patch_embedding_weight() const { return static_cast<const nn::Conv2d<T>&>((*stem_)[0]).weight; }
   Tensor<T> depthwise_weight(int64_t block) const {
     PN_CHECK(block >= 0 && block < c_.depth, type_name(), ": block ", block, " out of range [0, ", c_.depth, ")");
     const auto& b = static_cast<const nn::Sequential<T>&>((*blocks_)[static_cast<size_t>(block)]);

@@ -42,10 +42,13 @@ nn::Handle<nn::Sequential<T>> involution_net(const InvolutionNetConfig& c, Gener
   int64_t size = c.image_size;
   for (int k = 1; k <= 3; ++k) {
     const std::string n = std::to_string(k);
-    m->add("inv_" + n, std::make_shared<Involution<T>>(
-                           InvolutionConfig{.channels = c.in_channels, .groups = c.groups, .kernel = c.kernel,
-                                            .stride = 1, .reduction = c.reduction, .init = c.init},
-                           gen));
+    m->add("inv_" + n, std::make_shared<Involution<T>>(InvolutionConfig{.channels = c.in_channels,
+                                                                        .groups = c.groups,
+                                                                        .kernel = c.kernel,
+                                                                        .stride = 1,
+                                                                        .reduction = c.reduction,
+                                                                        .init = c.init},
+                                                       gen));
     m->add("relu_" + n, std::make_shared<ReLU<T>>());
     if (k < 3) {
       m->add("pool_" + n, std::make_shared<MaxPool2d<T>>(Pool2dOptions{.pool = 2}));
@@ -56,7 +59,8 @@ nn::Handle<nn::Sequential<T>> involution_net(const InvolutionNetConfig& c, Gener
   m->add("dense_1", std::make_shared<Linear<T>>(
                         LinearConfig{.in = size * size * c.in_channels, .out = c.hidden, .init = c.init}, gen));
   m->add("relu_4", std::make_shared<ReLU<T>>());
-  m->add("dense_2", std::make_shared<Linear<T>>(LinearConfig{.in = c.hidden, .out = c.num_classes, .init = c.init}, gen));
+  m->add("dense_2",
+         std::make_shared<Linear<T>>(LinearConfig{.in = c.hidden, .out = c.num_classes, .init = c.init}, gen));
   return m;
 }
 
@@ -69,8 +73,11 @@ nn::Handle<nn::Sequential<T>> conv_net(const InvolutionNetConfig& c, Generator& 
   int64_t size = c.image_size, in = c.in_channels;
   for (int k = 1; k <= 3; ++k) {
     const std::string n = std::to_string(k);
-    m->add("conv_" + n, std::make_shared<Conv2d<T>>(Conv2dConfig{.in = in, .out = widths[static_cast<size_t>(k - 1)], .kernel = 3,
-                                                                 .padding = Padding::Same, .init = c.init},
+    m->add("conv_" + n, std::make_shared<Conv2d<T>>(Conv2dConfig{.in = in,
+                                                                 .out = widths[static_cast<size_t>(k - 1)],
+                                                                 .kernel = 3,
+                                                                 .padding = Padding::Same,
+                                                                 .init = c.init},
                                                     gen));
     m->add("relu_" + n, std::make_shared<ReLU<T>>());
     if (k < 3) {
@@ -80,9 +87,11 @@ nn::Handle<nn::Sequential<T>> conv_net(const InvolutionNetConfig& c, Generator& 
     in = widths[static_cast<size_t>(k - 1)];
   }
   m->add("flatten", std::make_shared<Flatten<T>>());
-  m->add("dense_1", std::make_shared<Linear<T>>(LinearConfig{.in = size * size * in, .out = c.hidden, .init = c.init}, gen));
+  m->add("dense_1",
+         std::make_shared<Linear<T>>(LinearConfig{.in = size * size * in, .out = c.hidden, .init = c.init}, gen));
   m->add("relu_4", std::make_shared<ReLU<T>>());
-  m->add("dense_2", std::make_shared<Linear<T>>(LinearConfig{.in = c.hidden, .out = c.num_classes, .init = c.init}, gen));
+  m->add("dense_2",
+         std::make_shared<Linear<T>>(LinearConfig{.in = c.hidden, .out = c.num_classes, .init = c.init}, gen));
   return m;
 }
 

@@ -51,12 +51,13 @@ class ShiftViTBlock : public nn::Module<T> {
  public:
   ShiftViTBlock(int64_t C, double drop_path_rate, const ShiftViTConfig& c, Generator& gen, Generator* masks) {
     using namespace nn;
-    const int64_t g = c.shift_group == ShiftGroup::Paper ? shift_group_paper(C, c.num_div)
-                                                         : shift_group_keras_seed(C, c.num_div);
+    const int64_t g =
+        c.shift_group == ShiftGroup::Paper ? shift_group_paper(C, c.num_div) : shift_group_keras_seed(C, c.num_div);
     const auto hidden = static_cast<int64_t>(c.mlp_ratio * static_cast<double>(C));
     PN_CHECK(hidden > 0, type_name(), ": mlp_ratio ", c.mlp_ratio, " gives no hidden units at ", C, " channels");
     shift_ = this->register_module("shift", std::make_shared<ChannelShift<T>>(g, c.shift));
-    norm_ = this->register_module("layer_norm", std::make_shared<LayerNorm<T>>(LayerNormConfig{.channels = C, .eps = c.eps}));
+    norm_ = this->register_module("layer_norm",
+                                  std::make_shared<LayerNorm<T>>(LayerNormConfig{.channels = C, .eps = c.eps}));
     auto mlp = std::make_shared<Sequential<T>>();
     mlp->push_back(std::make_shared<Linear<T>>(LinearConfig{.in = C, .out = hidden, .init = c.init}, gen));
     mlp->push_back(std::make_shared<GELU<T>>());
@@ -81,11 +82,16 @@ class PatchMerging : public nn::Module<T> {
  public:
   PatchMerging(int64_t C, const ShiftViTConfig& c, Generator& gen) {
     using namespace nn;
-    norm_ = this->register_module("layer_norm", std::make_shared<LayerNorm<T>>(LayerNormConfig{.channels = C, .eps = c.eps}));
-    reduction_ = this->register_module(
-        "reduction", std::make_shared<Conv2d<T>>(Conv2dConfig{.in = C, .out = 2 * C, .kernel = 2, .stride = 2,
-                                                              .padding = Padding::Same, .bias = false, .init = c.init},
-                                                 gen));
+    norm_ = this->register_module("layer_norm",
+                                  std::make_shared<LayerNorm<T>>(LayerNormConfig{.channels = C, .eps = c.eps}));
+    reduction_ = this->register_module("reduction", std::make_shared<Conv2d<T>>(Conv2dConfig{.in = C,
+                                                                                             .out = 2 * C,
+                                                                                             .kernel = 2,
+                                                                                             .stride = 2,
+                                                                                             .padding = Padding::Same,
+                                                                                             .bias = false,
+                                                                                             .init = c.init},
+                                                                                gen));
   }
   Tensor<T> forward(const Tensor<T>& x) override { return reduction_(norm_(x)); }
   std::string type_name() const override { return "PatchMerging"; }
@@ -97,8 +103,7 @@ class PatchMerging : public nn::Module<T> {
 template <FloatingPoint T>
 class StackedShiftBlocks : public nn::Module<T> {
  public:
-  StackedShiftBlocks(int64_t C, int64_t blocks, bool merge, const ShiftViTConfig& c, Generator& gen,
-                     Generator* masks) {
+  StackedShiftBlocks(int64_t C, int64_t blocks, bool merge, const ShiftViTConfig& c, Generator& gen, Generator* masks) {
     auto seq = std::make_shared<nn::Sequential<T>>();
     for (int64_t j = 0; j < blocks; ++j) {  // np.linspace(0, rate, blocks)
       const double rate = blocks > 1 ? c.drop_path * static_cast<double>(j) / static_cast<double>(blocks - 1) : 0.0;
@@ -122,15 +127,15 @@ class ShiftViT : public nn::Module<T> {
  public:
   // `masks` draws the dropout and drop-path masks (the process-wide generator if null).
   ShiftViT(const ShiftViTConfig& c, Generator& gen, Generator* masks = nullptr) : c_(c) {
-    PN_CHECK(c.dim > 0 && c.patch > 0 && !c.depths.empty() && c.num_classes > 1, type_name(),
-             ": dim ", c.dim, ", patch ", c.patch, ", ", c.depths.size(), " stages, classes ", c.num_classes,
-             " are not a valid model");
+    PN_CHECK(c.dim > 0 && c.patch > 0 && !c.depths.empty() && c.num_classes > 1, type_name(), ": dim ", c.dim,
+             ", patch ", c.patch, ", ", c.depths.size(), " stages, classes ", c.num_classes, " are not a valid model");
     using namespace nn;
     proj_ = this->register_module(
         "patch_projection",
-        std::make_shared<PatchEmbed<T>>(PatchEmbedConfig{.in = c.in_channels, .out = c.dim, .patch = c.patch,
-                                                         .padding = Padding::Same, .init = c.init},
-                                        gen));
+        std::make_shared<PatchEmbed<T>>(
+            PatchEmbedConfig{
+                .in = c.in_channels, .out = c.dim, .patch = c.patch, .padding = Padding::Same, .init = c.init},
+            gen));
     auto stages = std::make_shared<Sequential<T>>();
     int64_t C = c.dim;
     for (size_t i = 0; i < c.depths.size(); ++i) {
@@ -144,9 +149,7 @@ class ShiftViT : public nn::Module<T> {
     classifier_ = this->register_module(
         "classifier", std::make_shared<Linear<T>>(LinearConfig{.in = C, .out = c.num_classes, .init = c.init}, gen));
   }
-  Tensor<T> forward(const Tensor<T>& x) override {
-    return classifier_(pooling_(stages_(proj_(x))));
-  }
+  Tensor<T> forward(const Tensor<T>& x) override { return classifier_(pooling_(stages_(proj_(x)))); }
   std::string type_name() const override { return "ShiftViT"; }
   const ShiftViTConfig& config() const { return c_; }
 

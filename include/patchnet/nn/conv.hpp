@@ -24,8 +24,8 @@ inline void check_padding(const std::string& layer, Padding padding, const Pad2d
   PN_CHECK(padding != Padding::Explicit || pad.any(), layer,
            ": Padding::Explicit without .pad amounts (PyTorch's padding=p is .pad = Pad2d::all(p); no padding is "
            "Padding::Valid)");
-  PN_CHECK(padding == Padding::Explicit || !pad.any(), layer, ": .pad amounts are given with ",
-           padding_name(padding), ", which ignores them; use Padding::Explicit");
+  PN_CHECK(padding == Padding::Explicit || !pad.any(), layer, ": .pad amounts are given with ", padding_name(padding),
+           ", which ignores them; use Padding::Explicit");
 }
 }  // namespace detail
 
@@ -43,9 +43,8 @@ template <FloatingPoint T>
 class Conv2d : public Module<T> {
  public:
   Conv2d(const Conv2dConfig& c, Generator& gen) : c_(c) {
-    PN_CHECK(c.in > 0 && c.out > 0 && c.groups > 0 && c.in % c.groups == 0 && c.out % c.groups == 0,
-             type_name(), ": in ", c.in, ", out ", c.out, " and groups ", c.groups,
-             " must be positive with groups dividing both");
+    PN_CHECK(c.in > 0 && c.out > 0 && c.groups > 0 && c.in % c.groups == 0 && c.out % c.groups == 0, type_name(),
+             ": in ", c.in, ", out ", c.out, " and groups ", c.groups, " must be positive with groups dividing both");
     detail::check_padding(type_name(), c.padding, c.pad);
     const Shape shape{c.kernel.h, c.kernel.w, c.in / c.groups, c.out};
     const init::Fans torch = init::torch_fans_hwio(shape);
@@ -133,8 +132,13 @@ template <FloatingPoint T>
 class PatchEmbed : public Conv2d<T> {
  public:
   PatchEmbed(const PatchEmbedConfig& c, Generator& gen)
-      : Conv2d<T>({.in = c.in, .out = c.out, .kernel = c.patch, .stride = c.patch, .padding = c.padding,
-                   .bias = c.bias, .init = c.init},
+      : Conv2d<T>({.in = c.in,
+                   .out = c.out,
+                   .kernel = c.patch,
+                   .stride = c.patch,
+                   .padding = c.padding,
+                   .bias = c.bias,
+                   .init = c.init},
                   gen) {}
   std::string type_name() const override { return "PatchEmbed"; }
 };

@@ -35,9 +35,7 @@ inline Fans keras_fans(const Shape& shape) {
 }
 
 // Keras DepthwiseConv2D's kernel is [KH, KW, C, 1]: fan_in = KH*KW*C, fan_out = KH*KW.
-inline Fans keras_depthwise_fans(int64_t kh, int64_t kw, int64_t channels) {
-  return {kh * kw * channels, kh * kw};
-}
+inline Fans keras_depthwise_fans(int64_t kh, int64_t kw, int64_t channels) { return {kh * kw * channels, kh * kw}; }
 
 // PyTorch's fans for a weight given in patchnet's layout: HWIO [KH,KW,Cin/g,Cout] is
 // OIHW [Cout,Cin/g,KH,KW] there (fan_in = Cin/g*KH*KW, fan_out = Cout*KH*KW); linear
@@ -53,14 +51,22 @@ inline Fans torch_fans_linear(const Shape& in_out) {
 inline Fans torch_fans_depthwise(int64_t kh, int64_t kw) { return {kh * kw, kh * kw}; }
 
 template <FloatingPoint T>
-Tensor<T> zeros(const Shape& shape) { return Tensor<T>::zeros(shape); }
+Tensor<T> zeros(const Shape& shape) {
+  return Tensor<T>::zeros(shape);
+}
 template <FloatingPoint T>
-Tensor<T> ones(const Shape& shape) { return Tensor<T>::ones(shape); }
+Tensor<T> ones(const Shape& shape) {
+  return Tensor<T>::ones(shape);
+}
 
 template <FloatingPoint T>
-Tensor<T> uniform(const Shape& shape, double lo, double hi, Generator& gen) { return rand<T>(shape, gen, lo, hi); }
+Tensor<T> uniform(const Shape& shape, double lo, double hi, Generator& gen) {
+  return rand<T>(shape, gen, lo, hi);
+}
 template <FloatingPoint T>
-Tensor<T> normal(const Shape& shape, double mean, double std, Generator& gen) { return randn<T>(shape, gen, mean, std); }
+Tensor<T> normal(const Shape& shape, double mean, double std, Generator& gen) {
+  return randn<T>(shape, gen, mean, std);
+}
 
 // Keras glorot_uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)).
 template <FloatingPoint T>

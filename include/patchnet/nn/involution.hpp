@@ -33,8 +33,7 @@ class Involution : public Module<T> {
   Involution(const InvolutionConfig& c, Generator& gen) : c_(c) {
     PN_CHECK(c.channels > 0 && c.groups > 0 && c.kernel > 0 && c.stride > 0 && c.reduction > 0, type_name(),
              ": channels, groups, kernel, stride and reduction must be positive");
-    PN_CHECK(c.channels % c.groups == 0, type_name(), ": channels ", c.channels, " not divisible by groups ",
-             c.groups);
+    PN_CHECK(c.channels % c.groups == 0, type_name(), ": channels ", c.channels, " not divisible by groups ", c.groups);
     const int64_t hidden = c.channels / c.reduction;
     PN_CHECK(hidden > 0, type_name(), ": channels ", c.channels, " // reduction ", c.reduction, " is 0");
     auto gen_seq = std::make_shared<Sequential<T>>();

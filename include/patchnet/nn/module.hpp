@@ -71,10 +71,10 @@ template <class M>
 class Handle : public std::shared_ptr<M> {
  public:
   Handle() = default;
-  Handle(std::nullptr_t) {}                                          // NOLINT(google-explicit-constructor)
+  Handle(std::nullptr_t) {}  // NOLINT(google-explicit-constructor)
   template <class U>
-    requires std::is_convertible_v<U*, M*>
-  Handle(std::shared_ptr<U> p) : std::shared_ptr<M>(std::move(p)) {}  // NOLINT(google-explicit-constructor)
+  requires std::is_convertible_v<U*, M*> Handle(std::shared_ptr<U> p)
+      : std::shared_ptr<M>(std::move(p)) {}  // NOLINT(google-explicit-constructor)
 
   template <class... A>
   decltype(auto) operator()(A&&... args) const {

@@ -83,8 +83,8 @@ class SummaryRecorder : public CallObserver<T> {
     if (!recorded) return;
     --suppress_;
     auto it = names_.find(&m);
-    rows.push_back({it != names_.end() ? it->second : "?", m.type_name(), out.shape(),
-                    m.num_trainable() + m.num_non_trainable()});
+    rows.push_back(
+        {it != names_.end() ? it->second : "?", m.type_name(), out.shape(), m.num_trainable() + m.num_non_trainable()});
   }
   std::vector<SummaryRow> rows;
 

@@ -38,9 +38,9 @@
 namespace patchnet {
 
 struct BatchNormOptions {
-  double momentum = 0.99;  // Keras convention: running = momentum * running + (1 - momentum) * batch
-                           // (PyTorch's momentum = 1 - this)
-  double eps = 1e-3;       // Keras default
+  double momentum = 0.99;             // Keras convention: running = momentum * running + (1 - momentum) * batch
+                                      // (PyTorch's momentum = 1 - this)
+  double eps = 1e-3;                  // Keras default
   bool unbiased_running_var = false;  // Keras updates moving_variance with the biased batch
                                       // variance; PyTorch uses the unbiased one (true)
 };
@@ -50,8 +50,8 @@ namespace detail {
 template <class T>
 void check_channel_vector(const char* op, const char* what, const Tensor<T>& v, const Tensor<T>& x) {
   if (!v.defined()) return;
-  PN_CHECK(v.dim() == 1 && v.size(0) == x.size(-1), op, ": ", what, " ", v.shape(), " does not match input ",
-           x.shape(), ": expected [", x.size(-1), "]");
+  PN_CHECK(v.dim() == 1 && v.size(0) == x.size(-1), op, ": ", what, " ", v.shape(), " does not match input ", x.shape(),
+           ": expected [", x.size(-1), "]");
 }
 
 template <class T>
@@ -152,7 +152,8 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
   if (training) {
     cpu::batch_norm_stats(xc.data(), s, mean.data(), var.data());
     if (running_mean.defined()) {
-      const double unbias = opt.unbiased_running_var ? static_cast<double>(s.rows) / static_cast<double>(s.rows - 1) : 1.0;
+      const double unbias =
+          opt.unbiased_running_var ? static_cast<double>(s.rows) / static_cast<double>(s.rows - 1) : 1.0;
       const double m = opt.momentum;
       for (int64_t c = 0; c < C; ++c) {
         T& rm = running_mean.data()[c * running_mean.stride(0)];
@@ -205,7 +206,8 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
         if (needs[1]) {
           ggamma = Tensor<T>::empty({C});
           for (int64_t c = 0; c < C; ++c)
-            ggamma.data()[c] = static_cast<T>(sum_gx[static_cast<size_t>(c)] * static_cast<double>(inv_std_t.data()[c]));
+            ggamma.data()[c] =
+                static_cast<T>(sum_gx[static_cast<size_t>(c)] * static_cast<double>(inv_std_t.data()[c]));
         }
         if (needs[2]) {
           gbeta = Tensor<T>::empty({C});

@@ -70,8 +70,8 @@ inline int64_t shift_group_keras_seed(int64_t channels, int64_t num_div) {
   const int64_t splits = channels / num_div;
   PN_CHECK(splits >= 4, "shift_group_keras_seed: ", channels, " channels // num_div ", num_div, " = ", splits,
            " splits, but the seed shifts splits 0..3");
-  PN_CHECK(channels % splits == 0, "shift_group_keras_seed: tf.split cannot cut ", channels, " channels into ",
-           splits, " (= C // num_div ", num_div, ") equal chunks");
+  PN_CHECK(channels % splits == 0, "shift_group_keras_seed: tf.split cannot cut ", channels, " channels into ", splits,
+           " (= C // num_div ", num_div, ") equal chunks");
   return channels / splits;
 }
 

@@ -141,8 +141,8 @@ void cuda_lowered_forward(Device dev, const T* x, const T* w, const T* bias, T* 
 }
 
 template <FloatingPoint T>
-void cuda_lowered_backward(Device dev, const T* x, const T* w, const T* dy, T* dx, T* dw,
-                           const cpu::LoweredConv2d& p, int64_t images_per_chunk, T* cols) {
+void cuda_lowered_backward(Device dev, const T* x, const T* w, const T* dy, T* dx, T* dw, const cpu::LoweredConv2d& p,
+                           int64_t images_per_chunk, T* cols) {
   const Window2d& g = p.g;
   const int64_t K = p.width(), Kg = K / p.groups, Cout = p.cout, Coutg = Cout / p.groups;
   for (int64_t n0 = 0; n0 < g.N; n0 += images_per_chunk) {
@@ -172,8 +172,8 @@ Tensor<T> lowered_conv2d(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>
   const Device dev = x.device();
   const bool on_cpu = dev.is_cpu();
   const Tensor<T> xc = x.contiguous().detach(), wc = w.contiguous().detach();
-  const int64_t chunk = on_cpu ? cpu::conv2d_images_per_chunk(p, sizeof(T))
-                               : cpu::conv2d_images_per_chunk(p, sizeof(T), kCudaChunkBytes);
+  const int64_t chunk =
+      on_cpu ? cpu::conv2d_images_per_chunk(p, sizeof(T)) : cpu::conv2d_images_per_chunk(p, sizeof(T), kCudaChunkBytes);
   Tensor<T> out = Tensor<T>::empty({p.g.N, p.g.OH, p.g.OW, p.cout}, dev);
   {
     Tensor<T> cols = Tensor<T>::empty({cpu::conv2d_workspace_elems(p, chunk)}, dev);  // from the cache

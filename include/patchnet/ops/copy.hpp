@@ -38,8 +38,8 @@ void copy_values(const Tensor<T>& src, const Tensor<T>& dst) {
     return;
   }
   if (sd == dd) {  // both on one GPU
-    PN_CUDA("copy_", cuda::strided_copy(src.data(), dst.data(), copy_params<T>(src.shape(), src.strides(),
-                                                                              dst.strides())));
+    PN_CUDA("copy_",
+            cuda::strided_copy(src.data(), dst.data(), copy_params<T>(src.shape(), src.strides(), dst.strides())));
     return;
   }
   PN_CHECK(sd.is_cpu() || dd.is_cpu(), "copy_: copies between two GPUs (", sd, " to ", dd,
@@ -113,8 +113,7 @@ template <class T>
 Tensor<T> Tensor<T>::clone() const {
   Tensor<T> out = Tensor<T>::empty(shape(), device());
   detail::copy_values(*this, out);
-  autograd::record<T>("clone", {*this}, {out},
-                      [](const auto& g, const auto&) { return std::vector<Tensor<T>>{g[0]}; });
+  autograd::record<T>("clone", {*this}, {out}, [](const auto& g, const auto&) { return std::vector<Tensor<T>>{g[0]}; });
   return out;
 }
 
@@ -137,9 +136,8 @@ Tensor<T> Tensor<T>::to(Device target) const {
   Tensor<T> out = Tensor<T>::empty(shape(), target);
   detail::copy_values(*this, out);
   const Device source = device();
-  autograd::record<T>("to", {*this}, {out}, [source](const auto& g, const auto&) {
-    return std::vector<Tensor<T>>{g[0].to(source)};
-  });
+  autograd::record<T>("to", {*this}, {out},
+                      [source](const auto& g, const auto&) { return std::vector<Tensor<T>>{g[0].to(source)}; });
   return out;
 }
 

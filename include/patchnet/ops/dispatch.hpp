@@ -18,8 +18,8 @@ Device common_device(const char* op, std::initializer_list<const Tensor<T>*> ten
       first = t;
       continue;
     }
-    PN_CHECK(t->device() == first->device(), op, ": tensors are on different devices (", first->device(),
-             " and ", t->device(), "); move them with .to() first");
+    PN_CHECK(t->device() == first->device(), op, ": tensors are on different devices (", first->device(), " and ",
+             t->device(), "); move them with .to() first");
   }
   PN_CHECK(first != nullptr, op, ": no defined input tensor");
   return first->device();

@@ -140,13 +140,14 @@ Tensor<T> unary_function(math::UnaryOp op, const Tensor<T>& x) {
   PN_CHECK(math::is_unary_function(op), math::name(op), ": not a function of the elementwise table");
   PN_CHECK(x.defined(), math::name(op), ": input is undefined");
   Tensor<T> out = unary_forward(op, x, T(0));
-  autograd::record<T>(math::name(op), {x}, {out}, [op, xd = x.detach().contiguous(), yd = out.detach()](const auto& g, const auto&) {
-    const Tensor<T> gc = g[0].contiguous();
-    Tensor<T> gx = Tensor<T>::empty(xd.shape(), xd.device());
-    if (xd.is_cpu()) cpu::unary_backward(op, xd.data(), yd.data(), gc.data(), gx.data(), xd.numel());
-    else PN_CUDA(math::name(op), cuda::unary_backward(op, xd.data(), yd.data(), gc.data(), gx.data(), xd.numel()));
-    return std::vector<Tensor<T>>{gx};
-  });
+  autograd::record<T>(
+      math::name(op), {x}, {out}, [op, xd = x.detach().contiguous(), yd = out.detach()](const auto& g, const auto&) {
+        const Tensor<T> gc = g[0].contiguous();
+        Tensor<T> gx = Tensor<T>::empty(xd.shape(), xd.device());
+        if (xd.is_cpu()) cpu::unary_backward(op, xd.data(), yd.data(), gc.data(), gx.data(), xd.numel());
+        else PN_CUDA(math::name(op), cuda::unary_backward(op, xd.data(), yd.data(), gc.data(), gx.data(), xd.numel()));
+        return std::vector<Tensor<T>>{gx};
+      });
   return out;
 }
 }  // namespace detail
@@ -154,7 +155,8 @@ Tensor<T> unary_function(math::UnaryOp op, const Tensor<T>& x) {
 template <FloatingPoint T>
 Tensor<T> add(const Tensor<T>& x, std::type_identity_t<T> s) {
   Tensor<T> out = detail::unary_forward(math::UnaryOp::AddScalar, x, s);
-  autograd::record<T>("add_scalar", {x}, {out}, [](const auto& g, const auto&) { return std::vector<Tensor<T>>{g[0]}; });
+  autograd::record<T>("add_scalar", {x}, {out},
+                      [](const auto& g, const auto&) { return std::vector<Tensor<T>>{g[0]}; });
   return out;
 }
 
@@ -189,9 +191,9 @@ Tensor<T> neg(const Tensor<T>& x) {
 
 // The pointwise functions of math/elementwise.hpp's table (exp, log, sqrt, square, tanh,
 // sigmoid, silu, ...), one public function per row.
-#define PN_UNARY_FUNCTION(fn, Op)                      \
-  template <FloatingPoint T>                           \
-  Tensor<T> fn(const Tensor<T>& x) {                   \
+#define PN_UNARY_FUNCTION(fn, Op)                        \
+  template <FloatingPoint T>                             \
+  Tensor<T> fn(const Tensor<T>& x) {                     \
     return detail::unary_function(math::UnaryOp::Op, x); \
   }
 PATCHNET_UNARY_FUNCTIONS(PN_UNARY_FUNCTION)
@@ -206,30 +208,56 @@ Tensor<T> pow(const Tensor<T>& x, std::type_identity_t<T> p) {
 
 // ---- operators (the scalar side converts to T) -----------------------------------------
 template <FloatingPoint T>
-Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) { return add(a, b); }
+Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) {
+  return add(a, b);
+}
 template <FloatingPoint T>
-Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) { return sub(a, b); }
+Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) {
+  return sub(a, b);
+}
 template <FloatingPoint T>
-Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b) { return mul(a, b); }
+Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b) {
+  return mul(a, b);
+}
 template <FloatingPoint T>
-Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) { return div(a, b); }
+Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) {
+  return div(a, b);
+}
 template <FloatingPoint T>
-Tensor<T> operator-(const Tensor<T>& a) { return neg(a); }
+Tensor<T> operator-(const Tensor<T>& a) {
+  return neg(a);
+}
 template <FloatingPoint T>
-Tensor<T> operator+(const Tensor<T>& a, std::type_identity_t<T> s) { return add(a, s); }
+Tensor<T> operator+(const Tensor<T>& a, std::type_identity_t<T> s) {
+  return add(a, s);
+}
 template <FloatingPoint T>
-Tensor<T> operator+(std::type_identity_t<T> s, const Tensor<T>& a) { return add(a, s); }
+Tensor<T> operator+(std::type_identity_t<T> s, const Tensor<T>& a) {
+  return add(a, s);
+}
 template <FloatingPoint T>
-Tensor<T> operator-(const Tensor<T>& a, std::type_identity_t<T> s) { return add(a, T(-s)); }
+Tensor<T> operator-(const Tensor<T>& a, std::type_identity_t<T> s) {
+  return add(a, T(-s));
+}
 template <FloatingPoint T>
-Tensor<T> operator-(std::type_identity_t<T> s, const Tensor<T>& a) { return rsub(a, s); }
+Tensor<T> operator-(std::type_identity_t<T> s, const Tensor<T>& a) {
+  return rsub(a, s);
+}
 template <FloatingPoint T>
-Tensor<T> operator*(const Tensor<T>& a, std::type_identity_t<T> s) { return mul(a, s); }
+Tensor<T> operator*(const Tensor<T>& a, std::type_identity_t<T> s) {
+  return mul(a, s);
+}
 template <FloatingPoint T>
-Tensor<T> operator*(std::type_identity_t<T> s, const Tensor<T>& a) { return mul(a, s); }
+Tensor<T> operator*(std::type_identity_t<T> s, const Tensor<T>& a) {
+  return mul(a, s);
+}
 template <FloatingPoint T>
-Tensor<T> operator/(const Tensor<T>& a, std::type_identity_t<T> s) { return mul(a, T(T(1) / s)); }
+Tensor<T> operator/(const Tensor<T>& a, std::type_identity_t<T> s) {
+  return mul(a, T(T(1) / s));
+}
 template <FloatingPoint T>
-Tensor<T> operator/(std::type_identity_t<T> s, const Tensor<T>& a) { return rdiv(a, s); }
+Tensor<T> operator/(std::type_identity_t<T> s, const Tensor<T>& a) {
+  return rdiv(a, s);
+}
 
 }  // namespace patchnet

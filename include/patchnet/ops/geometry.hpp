@@ -79,8 +79,8 @@ inline Window2d window2d(const char* op, const Shape& x, Hw kernel, Hw stride, P
   if (padding == Padding::Same) {
     g.pad = same_padding(g.H, g.W, kernel, stride);
   } else if (padding == Padding::Explicit) {
-    PN_CHECK(explicit_pad.top >= 0 && explicit_pad.bottom >= 0 && explicit_pad.left >= 0 && explicit_pad.right >= 0,
-             op, ": negative padding");
+    PN_CHECK(explicit_pad.top >= 0 && explicit_pad.bottom >= 0 && explicit_pad.left >= 0 && explicit_pad.right >= 0, op,
+             ": negative padding");
     g.pad = explicit_pad;
   }
   const int64_t ph = g.H + g.pad.top + g.pad.bottom, pw = g.W + g.pad.left + g.pad.right;

@@ -140,8 +140,8 @@ InvolutionResult<T> involution_layer(const Tensor<T>& x, const InvolutionParams<
            " channels but reduce_weight ", p.reduce_weight.shape(), " expects ", p.reduce_weight.size(0));
   PN_CHECK(p.span_weight.size(0) == p.reduce_weight.size(1) && p.span_weight.size(1) == K * K * G,
            "involution_layer: span_weight ", p.span_weight.shape(), " must be [C/r, K*K*G] = [",
-           p.reduce_weight.size(1), ",", K * K * G, "] (reduce_weight ", p.reduce_weight.shape(), ", K ", K,
-           ", G ", G, ")");
+           p.reduce_weight.size(1), ",", K * K * G, "] (reduce_weight ", p.reduce_weight.shape(), ", K ", K, ", G ", G,
+           ")");
   // The kernel generator sees the input at the output's resolution.
   const Tensor<T> src = S > 1 ? avg_pool2d(x, Pool2dOptions{.pool = S, .stride = S, .padding = Padding::Same}) : x;
   const Tensor<T> hidden = relu(batch_norm(linear(src, p.reduce_weight, p.reduce_bias), p.bn_gamma, p.bn_beta,

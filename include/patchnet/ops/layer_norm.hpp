@@ -51,38 +51,37 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
 
   const cpu::ChannelRows s{x.numel() / C, C};
   const Tensor<T> xc = x.detach().contiguous();
-  const Tensor<T> gc = detail::channel_param_or(gamma, C, T(1), dev),
-                  bc = detail::channel_param_or(beta, C, T(0), dev);
+  const Tensor<T> gc = detail::channel_param_or(gamma, C, T(1), dev), bc = detail::channel_param_or(beta, C, T(0), dev);
   Tensor<T> y = Tensor<T>::empty(x.shape(), dev);
   Tensor<T> mean = Tensor<T>::empty({s.rows}, dev), rstd = Tensor<T>::empty({s.rows}, dev);
   const cuda::LayerNormParams p{s.rows, C, eps};
   if (dev.is_cpu())
     cpu::layer_norm_forward(xc.data(), s, gc.data(), bc.data(), eps, y.data(), mean.data(), rstd.data());
   else
-    PN_CUDA("layer_norm", cuda::layer_norm_forward(xc.data(), gc.data(), bc.data(), y.data(), mean.data(),
-                                                   rstd.data(), p));
+    PN_CUDA("layer_norm",
+            cuda::layer_norm_forward(xc.data(), gc.data(), bc.data(), y.data(), mean.data(), rstd.data(), p));
 
-  autograd::record<T>("layer_norm", {x, gamma, beta}, {y},
-                      [xc, gc, mean, rstd, s, p](const auto& grads, const auto& needs) {
-    const Tensor<T> g = grads[0].contiguous();
-    const Device dev = xc.device();
-    Tensor<T> gx, ggamma, gbeta;
-    if (needs[0]) gx = Tensor<T>::empty(xc.shape(), dev);
-    if (needs[1]) ggamma = Tensor<T>::empty({s.channels}, dev);
-    if (needs[2]) gbeta = Tensor<T>::empty({s.channels}, dev);
-    auto ptr = [](const auto& t) { return t.defined() ? t.data() : nullptr; };
-    if (dev.is_cpu()) {
-      cpu::layer_norm_backward(g.data(), xc.data(), s, mean.data(), rstd.data(), gc.data(), ptr(gx), ptr(ggamma),
-                               ptr(gbeta));
-    } else {
-      const Tensor<double> work = needs[1] || needs[2]
-                                      ? Tensor<double>::empty({cuda::norm_workspace(s.rows, s.channels)}, dev)
-                                      : Tensor<double>();
-      PN_CUDA("layer_norm", cuda::layer_norm_backward(g.data(), xc.data(), mean.data(), rstd.data(), gc.data(),
-                                                      ptr(work), ptr(gx), ptr(ggamma), ptr(gbeta), p));
-    }
-    return std::vector<Tensor<T>>{gx, ggamma, gbeta};
-  });
+  autograd::record<T>(
+      "layer_norm", {x, gamma, beta}, {y}, [xc, gc, mean, rstd, s, p](const auto& grads, const auto& needs) {
+        const Tensor<T> g = grads[0].contiguous();
+        const Device dev = xc.device();
+        Tensor<T> gx, ggamma, gbeta;
+        if (needs[0]) gx = Tensor<T>::empty(xc.shape(), dev);
+        if (needs[1]) ggamma = Tensor<T>::empty({s.channels}, dev);
+        if (needs[2]) gbeta = Tensor<T>::empty({s.channels}, dev);
+        auto ptr = [](const auto& t) { return t.defined() ? t.data() : nullptr; };
+        if (dev.is_cpu()) {
+          cpu::layer_norm_backward(g.data(), xc.data(), s, mean.data(), rstd.data(), gc.data(), ptr(gx), ptr(ggamma),
+                                   ptr(gbeta));
+        } else {
+          const Tensor<double> work = needs[1] || needs[2]
+                                          ? Tensor<double>::empty({cuda::norm_workspace(s.rows, s.channels)}, dev)
+                                          : Tensor<double>();
+          PN_CUDA("layer_norm", cuda::layer_norm_backward(g.data(), xc.data(), mean.data(), rstd.data(), gc.data(),
+                                                          ptr(work), ptr(gx), ptr(ggamma), ptr(gbeta), p));
+        }
+        return std::vector<Tensor<T>>{gx, ggamma, gbeta};
+      });
   return y;
 }
 

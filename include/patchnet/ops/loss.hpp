@@ -48,8 +48,7 @@ namespace detail {
 
 // Checks scores [N, K] and labels [N] with values in [0, K); returns packed labels.
 template <FloatingPoint T>
-Tensor<int32_t> check_labels(const char* op, const char* what, const Tensor<T>& scores,
-                             const Tensor<int32_t>& labels) {
+Tensor<int32_t> check_labels(const char* op, const char* what, const Tensor<T>& scores, const Tensor<int32_t>& labels) {
   check_rank(op, what, scores, 2);
   PN_CHECK(labels.defined(), op, ": labels are undefined");
   const int64_t N = scores.size(0), K = scores.size(1);
@@ -64,8 +63,8 @@ Tensor<int32_t> check_labels(const char* op, const char* what, const Tensor<T>& 
   if (lc.is_cuda()) return lc;  // values checked in the kernels (NaN rows), see above
   const int32_t* l = lc.data();
   for (int64_t r = 0; r < N; ++r)
-    PN_CHECK(l[r] >= 0 && l[r] < K, op, ": label ", l[r], " in row ", r, " is outside [0, ", K, ") for ", what,
-             " ", scores.shape());
+    PN_CHECK(l[r] >= 0 && l[r] < K, op, ": label ", l[r], " in row ", r, " is outside [0, ", K, ") for ", what, " ",
+             scores.shape());
   return lc;
 }
 

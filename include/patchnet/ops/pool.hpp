@@ -127,8 +127,8 @@ Tensor<T> global_avg_pool(const Tensor<T>& x) {
                         if (device.is_cpu())
                           cpu::global_avg_pool_backward(gy.data(), in_shape[0], HW, in_shape[3], dx.data());
                         else
-                          PN_CUDA("global_avg_pool", cuda::global_avg_pool_backward(gy.data(), dx.data(), in_shape[0],
-                                                                                    HW, in_shape[3]));
+                          PN_CUDA("global_avg_pool",
+                                  cuda::global_avg_pool_backward(gy.data(), dx.data(), in_shape[0], HW, in_shape[3]));
                         return std::vector<Tensor<T>>{dx};
                       });
   return y;

@@ -36,8 +36,8 @@ inline Shape infer_shape(const Shape& in, Shape target, const char* op) {
     PN_CHECK(known > 0 && in.numel() % known == 0, op, ": cannot reshape ", in, " into ", target);
     target[infer] = in.numel() / known;
   }
-  PN_CHECK(target.numel() == in.numel(), op, ": cannot reshape ", in, " (", in.numel(), " elements) into ",
-           target, " (", target.numel(), " elements)");
+  PN_CHECK(target.numel() == in.numel(), op, ": cannot reshape ", in, " (", in.numel(), " elements) into ", target,
+           " (", target.numel(), " elements)");
   return target;
 }
 }  // namespace detail
@@ -104,9 +104,8 @@ Tensor<T> permute(const Tensor<T>& x, const std::vector<int64_t>& dims) {
     strides.push_back(x.stride(d));
   }
   Tensor<T> out = make_view(x, shape, strides, x.offset());
-  autograd::record<T>("permute", {x}, {out}, [inverse](const auto& g, const auto&) {
-    return std::vector<Tensor<T>>{permute(g[0], inverse)};
-  });
+  autograd::record<T>("permute", {x}, {out},
+                      [inverse](const auto& g, const auto&) { return std::vector<Tensor<T>>{permute(g[0], inverse)}; });
   return out;
 }
 
@@ -165,8 +164,8 @@ std::vector<Tensor<T>> split(const Tensor<T>& x, const std::vector<int64_t>& siz
 template <class T>
 std::vector<Tensor<T>> split(const Tensor<T>& x, int64_t chunks, int64_t axis) {
   const int a = normalize_axis(axis, x.dim(), "split");
-  PN_CHECK(chunks > 0 && x.size(a) % chunks == 0, "split: dimension ", a, " of ", x.shape(),
-           " does not divide into ", chunks, " equal pieces");
+  PN_CHECK(chunks > 0 && x.size(a) % chunks == 0, "split: dimension ", a, " of ", x.shape(), " does not divide into ",
+           chunks, " equal pieces");
   return split(x, std::vector<int64_t>(static_cast<size_t>(chunks), x.size(a) / chunks), a);
 }
 
@@ -182,8 +181,7 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
     if (j < 0) {
       strides.push_back(0);
     } else {
-      PN_CHECK(x.size(j) == shape[i] || x.size(j) == 1, "broadcast_to: cannot broadcast ", x.shape(), " to ",
-               shape);
+      PN_CHECK(x.size(j) == shape[i] || x.size(j) == 1, "broadcast_to: cannot broadcast ", x.shape(), " to ", shape);
       strides.push_back(x.size(j) == shape[i] ? x.stride(j) : 0);
     }
   }
@@ -208,8 +206,8 @@ Tensor<T> concat(const std::vector<Tensor<T>>& xs, int64_t axis) {
     PN_CHECK(x.dim() == first.rank(), "concat: shapes ", first, " and ", x.shape(), " differ in rank");
     PN_CHECK(x.device() == xs[0].device(), "concat: tensors on ", xs[0].device(), " and ", x.device());
     for (int i = 0; i < first.rank(); ++i)
-      PN_CHECK(i == a || x.size(i) == first[i], "concat: shapes ", first, " and ", x.shape(),
-               " differ outside axis ", a);
+      PN_CHECK(i == a || x.size(i) == first[i], "concat: shapes ", first, " and ", x.shape(), " differ outside axis ",
+               a);
     shape[a] += x.size(a);
     sizes.push_back(x.size(a));
   }

@@ -142,8 +142,8 @@ class AdamBase : public Optimizer<T> {
   std::string name() const override { return op_name_; }
 
  protected:
-  AdamBase(std::vector<ParamRef<T>> params, const char* op, double beta1, double beta2, double eps,
-           double weight_decay, DecayConvention decay, EpsilonConvention epsilon)
+  AdamBase(std::vector<ParamRef<T>> params, const char* op, double beta1, double beta2, double eps, double weight_decay,
+           DecayConvention decay, EpsilonConvention epsilon)
       : Optimizer<T>(std::move(params), op),
         op_name_(op),
         beta1_(beta1),
@@ -179,8 +179,8 @@ template <FloatingPoint T>
 class AdamW : public detail::AdamBase<T> {
  public:
   explicit AdamW(std::vector<ParamRef<T>> params, const AdamWOptions& o = {})
-      : detail::AdamBase<T>(std::move(params), "AdamW", o.beta1, o.beta2, o.eps, o.weight_decay, o.decay,
-                            o.epsilon) {}  explicit AdamW(const nn::Module<T>& model, const AdamWOptions& o = {}) : AdamW(parameters_of(model), o) {}
+      : detail::AdamBase<T>(std::move(params), "AdamW", o.beta1, o.beta2, o.eps, o.weight_decay, o.decay, o.epsilon) {}
+  explicit AdamW(const nn::Module<T>& model, const AdamWOptions& o = {}) : AdamW(parameters_of(model), o) {}
 };
 
 // Adam without weight decay (presets AdamOptions::pytorch(), AdamOptions::keras()).
@@ -189,7 +189,8 @@ class Adam : public detail::AdamBase<T> {
  public:
   explicit Adam(std::vector<ParamRef<T>> params, const AdamOptions& o = {})
       : detail::AdamBase<T>(std::move(params), "Adam", o.beta1, o.beta2, o.eps, 0.0, DecayConvention::ScaledByLr,
-                            o.epsilon) {}  explicit Adam(const nn::Module<T>& model, const AdamOptions& o = {}) : Adam(parameters_of(model), o) {}
+                            o.epsilon) {}
+  explicit Adam(const nn::Module<T>& model, const AdamOptions& o = {}) : Adam(parameters_of(model), o) {}
 };
 
 }  // namespace patchnet::optim

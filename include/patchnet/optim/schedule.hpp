@@ -47,8 +47,8 @@ struct WarmupCosine {
     PN_CHECK(warmup_steps >= 0, "WarmupCosine: warmup_steps ", warmup_steps, " must be >= 0");
     PN_CHECK(total_steps >= warmup_steps, "WarmupCosine: total_steps ", total_steps,
              " must be larger or equal to warmup_steps ", warmup_steps);
-    PN_CHECK(std::isfinite(lr_start) && std::isfinite(lr_max), "WarmupCosine: lr_start ", lr_start,
-             " and lr_max ", lr_max, " must be finite");
+    PN_CHECK(std::isfinite(lr_start) && std::isfinite(lr_max), "WarmupCosine: lr_start ", lr_start, " and lr_max ",
+             lr_max, " must be finite");
     PN_CHECK(warmup_steps == 0 || lr_max >= lr_start, "WarmupCosine: lr_start ", lr_start,
              " must be smaller or equal to lr_max ", lr_max);
   }
@@ -62,8 +62,7 @@ struct WarmupCosine {
       return slope * static_cast<double>(step) + lr_start;
     }
     if (total_steps == warmup_steps) return 0.0;
-    const double frac =
-        static_cast<double>(step - warmup_steps) / static_cast<double>(total_steps - warmup_steps);
+    const double frac = static_cast<double>(step - warmup_steps) / static_cast<double>(total_steps - warmup_steps);
     return 0.5 * lr_max * (1.0 + std::cos(std::numbers::pi * frac));
   }
 };

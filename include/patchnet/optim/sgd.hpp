@@ -35,8 +35,7 @@ class SGD : public Optimizer<T> {
  public:
   explicit SGD(std::vector<ParamRef<T>> params, const SGDOptions& o = {})
       : Optimizer<T>(std::move(params), "SGD"), o_(o) {
-    PN_CHECK(std::isfinite(o.momentum) && o.momentum >= 0, "SGD: momentum ", o.momentum,
-             " must be finite and >= 0");
+    PN_CHECK(std::isfinite(o.momentum) && o.momentum >= 0, "SGD: momentum ", o.momentum, " must be finite and >= 0");
     PN_CHECK(std::isfinite(o.weight_decay) && o.weight_decay >= 0, "SGD: weight_decay ", o.weight_decay,
              " must be finite and >= 0");
     PN_CHECK(!o.nesterov || o.momentum > 0, "SGD: nesterov needs a momentum > 0");

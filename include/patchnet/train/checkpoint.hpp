@@ -35,12 +35,16 @@ template <FloatingPoint T>
 Tensor<T> to_torch_layout(const Tensor<T>& t, nn::TorchLayout layout) {
   const Tensor<T> x = t.detach().to(Device::cpu());
   switch (layout) {
-    case nn::TorchLayout::ConvHWIO: return permute(x, {3, 2, 0, 1}).contiguous();
+    case nn::TorchLayout::ConvHWIO:
+      return permute(x, {3, 2, 0, 1}).contiguous();
     case nn::TorchLayout::Depthwise:
       return reshape(permute(x, {2, 0, 1}).contiguous(), {x.size(2), 1, x.size(0), x.size(1)});
-    case nn::TorchLayout::Linear: return transpose(x, 0, 1).contiguous();
-    case nn::TorchLayout::Pointwise: return reshape(transpose(x, 0, 1).contiguous(), {x.size(1), x.size(0), 1, 1});
-    case nn::TorchLayout::Same: break;
+    case nn::TorchLayout::Linear:
+      return transpose(x, 0, 1).contiguous();
+    case nn::TorchLayout::Pointwise:
+      return reshape(transpose(x, 0, 1).contiguous(), {x.size(1), x.size(0), 1, 1});
+    case nn::TorchLayout::Same:
+      break;
   }
   return x.contiguous();
 }
@@ -48,11 +52,16 @@ Tensor<T> to_torch_layout(const Tensor<T>& t, nn::TorchLayout layout) {
 // The PyTorch shape of a tensor whose patchnet shape is `s`.
 inline Shape torch_shape(const Shape& s, nn::TorchLayout layout) {
   switch (layout) {
-    case nn::TorchLayout::ConvHWIO: return {s[3], s[2], s[0], s[1]};
-    case nn::TorchLayout::Depthwise: return {s[2], 1, s[0], s[1]};
-    case nn::TorchLayout::Linear: return {s[1], s[0]};
-    case nn::TorchLayout::Pointwise: return {s[1], s[0], 1, 1};
-    case nn::TorchLayout::Same: break;
+    case nn::TorchLayout::ConvHWIO:
+      return {s[3], s[2], s[0], s[1]};
+    case nn::TorchLayout::Depthwise:
+      return {s[2], 1, s[0], s[1]};
+    case nn::TorchLayout::Linear:
+      return {s[1], s[0]};
+    case nn::TorchLayout::Pointwise:
+      return {s[1], s[0], 1, 1};
+    case nn::TorchLayout::Same:
+      break;
   }
   return s;
 }
@@ -61,11 +70,16 @@ inline Shape torch_shape(const Shape& s, nn::TorchLayout layout) {
 template <FloatingPoint T>
 Tensor<T> from_torch_layout(const Tensor<T>& t, nn::TorchLayout layout, const Shape& shape) {
   switch (layout) {
-    case nn::TorchLayout::ConvHWIO: return permute(t, {2, 3, 1, 0}).contiguous();
-    case nn::TorchLayout::Depthwise: return permute(reshape(t, {shape[2], shape[0], shape[1]}), {1, 2, 0}).contiguous();
-    case nn::TorchLayout::Linear: return transpose(t, 0, 1).contiguous();
-    case nn::TorchLayout::Pointwise: return transpose(reshape(t, {shape[1], shape[0]}), 0, 1).contiguous();
-    case nn::TorchLayout::Same: break;
+    case nn::TorchLayout::ConvHWIO:
+      return permute(t, {2, 3, 1, 0}).contiguous();
+    case nn::TorchLayout::Depthwise:
+      return permute(reshape(t, {shape[2], shape[0], shape[1]}), {1, 2, 0}).contiguous();
+    case nn::TorchLayout::Linear:
+      return transpose(t, 0, 1).contiguous();
+    case nn::TorchLayout::Pointwise:
+      return transpose(reshape(t, {shape[1], shape[0]}), 0, 1).contiguous();
+    case nn::TorchLayout::Same:
+      break;
   }
   return t;
 }

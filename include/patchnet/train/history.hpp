@@ -51,9 +51,9 @@ struct History {
       if (line.empty()) continue;
       EpochRecord e;
       long long epoch = 0;
-      const int n = std::sscanf(line.c_str(), "%lld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &epoch, &e.train_loss,
-                                &e.train_acc, &e.train_top5, &e.val_loss, &e.val_acc, &e.val_top5, &e.lr,
-                                &e.images_per_s, &e.seconds);
+      const int n =
+          std::sscanf(line.c_str(), "%lld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &epoch, &e.train_loss, &e.train_acc,
+                      &e.train_top5, &e.val_loss, &e.val_acc, &e.val_top5, &e.lr, &e.images_per_s, &e.seconds);
       PN_CHECK(n == 10, where, ": bad history line '", line, "'");
       e.epoch = epoch;
       h.epochs.push_back(e);

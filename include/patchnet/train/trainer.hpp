@@ -50,14 +50,14 @@ Tensor<T> classification_loss(const Tensor<T>& out, const Tensor<int32_t>& label
 
 struct FitConfig {
   int64_t epochs = 10;
-  int64_t max_steps = 0;         // stop after this many optimizer steps in all (0: no limit)
-  int64_t patience = 0;          // early stopping on validation accuracy (0: off)
+  int64_t max_steps = 0;  // stop after this many optimizer steps in all (0: no limit)
+  int64_t patience = 0;   // early stopping on validation accuracy (0: off)
   LossKind loss = LossKind::Logits;
-  bool top5 = false;             // also report top-5 accuracy (ShiftViT)
-  std::string out_dir;           // last.safetensors, best.safetensors, log.csv; empty: save nothing
-  std::string csv_path;          // the per-epoch log (default: <out_dir>/log.csv)
-  int64_t checkpoint_every = 0;  // also write last.safetensors every N steps (0: epoch ends only)
-  std::string model_tag;         // written into checkpoints, checked when loading one
+  bool top5 = false;                            // also report top-5 accuracy (ShiftViT)
+  std::string out_dir;                          // last.safetensors, best.safetensors, log.csv; empty: save nothing
+  std::string csv_path;                         // the per-epoch log (default: <out_dir>/log.csv)
+  int64_t checkpoint_every = 0;                 // also write last.safetensors every N steps (0: epoch ends only)
+  std::string model_tag;                        // written into checkpoints, checked when loading one
   std::map<std::string, std::string> metadata;  // more checkpoint metadata (the model's config)
   std::function<double(int64_t)> lr;            // learning rate for an optimizer step count
   Device device = Device::cpu();                // where the model lives; batches are moved there
@@ -69,7 +69,7 @@ struct FitConfig {
   // would change). The epoch count is not one: a run may be resumed to train longer.
   std::map<std::string, std::string> run_settings;
   bool allow_changed_settings = false;
-  std::ostream* log = &std::cout;               // epoch lines; null for silence
+  std::ostream* log = &std::cout;  // epoch lines; null for silence
 };
 
 struct EvalResult {
@@ -130,7 +130,8 @@ Tensor<T> read_after(const Tensor<T>& t, const StepMarker& s) {
   PN_CHECK(t.is_contiguous(), "train: a step result to read back must be contiguous, got ", t.shape());
   PN_CHECK(s.recorded, "train: no marker recorded for a GPU step");
   Tensor<T> h = Tensor<T>::empty(t.shape(), Device::cpu());
-  PN_CUDA("train", cuda::copy_device_to_host_after(s.m, h.data(), t.data(), sizeof(T) * static_cast<size_t>(t.numel())));
+  PN_CUDA("train",
+          cuda::copy_device_to_host_after(s.m, h.data(), t.data(), sizeof(T) * static_cast<size_t>(t.numel())));
   return h;
 }
 
@@ -221,8 +222,8 @@ class Trainer {
       auto it = f.metadata.find("setting " + flag);
       if (it == f.metadata.end() || it->second == value || cfg_.allow_changed_settings) continue;
       fail("checkpoint ", path, " was taken with ", flag, " ", it->second, ", this run has ", flag, " ", value,
-           ": resuming would silently change the run (other batches, images skipped or seen twice). Use ", flag,
-           " ", it->second, ", or allow it on purpose (--allow-changed-settings, FitConfig::allow_changed_settings)");
+           ": resuming would silently change the run (other batches, images skipped or seen twice). Use ", flag, " ",
+           it->second, ", or allow it on purpose (--allow-changed-settings, FitConfig::allow_changed_settings)");
     }
     load_state_dict(f, model_, cfg_.model_tag);
     load_optimizer_state(f, opt_);
@@ -374,7 +375,8 @@ class Trainer {
     // ModelCheckpoint(save_best_only) and EarlyStopping on validation accuracy.
     const double monitored = val ? e.val_acc : e.train_acc;
     const bool finite = model_is_finite();
-    if (!finite && cfg_.log) *cfg_.log << "epoch " << e.epoch << ": the model holds NaN or inf; not a best checkpoint\n";
+    if (!finite && cfg_.log)
+      *cfg_.log << "epoch " << e.epoch << ": the model holds NaN or inf; not a best checkpoint\n";
     if (monitored > best_ && finite) {
       best_ = monitored;
       wait_ = 0;
@@ -387,8 +389,8 @@ class Trainer {
     } else if (cfg_.patience > 0 && ++wait_ >= cfg_.patience) {
       stopped_early_ = true;
       if (cfg_.log)
-        *cfg_.log << "early stopping: validation accuracy has not improved for " << cfg_.patience
-                  << " epochs (best " << best_ << ")" << std::endl;
+        *cfg_.log << "early stopping: validation accuracy has not improved for " << cfg_.patience << " epochs (best "
+                  << best_ << ")" << std::endl;
     }
     if (!cfg_.out_dir.empty() || !cfg_.csv_path.empty()) io::write_file_atomic(log_path(), history_.csv());
     run_ = {};

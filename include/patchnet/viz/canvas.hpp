@@ -39,8 +39,8 @@ class Canvas {
   Canvas(int width, int height, Rgb background = {255, 255, 255}) : width_(width), height_(height) {
     PN_CHECK(width > 0 && height > 0, "Canvas: size ", width, "x", height, " must be positive");
     // stb_image_write takes the row stride and buffer size as int.
-    PN_CHECK(int64_t{width} * height * 3 <= std::numeric_limits<int>::max(), "Canvas: size ", width, "x",
-             height, " is too large (more than 2^31 bytes)");
+    PN_CHECK(int64_t{width} * height * 3 <= std::numeric_limits<int>::max(), "Canvas: size ", width, "x", height,
+             " is too large (more than 2^31 bytes)");
     pixels_.resize(static_cast<size_t>(width) * static_cast<size_t>(height) * 3);
     for (size_t i = 0; i < pixels_.size(); i += 3) {
       pixels_[i] = background.r;
@@ -64,8 +64,7 @@ class Canvas {
 
   // Out of bounds: an error, since reading outside is a bug in the caller.
   Rgb get(int x, int y) const {
-    PN_CHECK(contains(x, y), "Canvas::get: pixel (", x, ", ", y, ") is outside the ", width_, "x", height_,
-             " canvas");
+    PN_CHECK(contains(x, y), "Canvas::get: pixel (", x, ", ", y, ") is outside the ", width_, "x", height_, " canvas");
     const uint8_t* p = &pixels_[(static_cast<size_t>(y) * width_ + x) * 3];
     return {p[0], p[1], p[2]};
   }
@@ -102,10 +101,8 @@ class Canvas {
     for (int i = 0; i <= steps; ++i) {
       const double t = steps == 0 ? 0.0 : static_cast<double>(i) / steps;
       const int px = static_cast<int>(std::lround(x0 + t * dx)), py = static_cast<int>(std::lround(y0 + t * dy));
-      if (thickness == 1)
-        set(px, py, c);
-      else
-        fill_rect(px - lo, py - lo, thickness, thickness, c);
+      if (thickness == 1) set(px, py, c);
+      else fill_rect(px - lo, py - lo, thickness, thickness, c);
     }
   }
 
@@ -129,8 +126,7 @@ class Canvas {
     if (safe.empty()) return;
     // At most 16 segments per character, 64 bytes (4 vertices) each; a little spare.
     std::vector<char> buf(safe.size() * 16 * 64 + 64);
-    const int quads =
-        stb_easy_font_print(0.0f, 0.0f, safe.data(), nullptr, buf.data(), static_cast<int>(buf.size()));
+    const int quads = stb_easy_font_print(0.0f, 0.0f, safe.data(), nullptr, buf.data(), static_cast<int>(buf.size()));
     for (int q = 0; q < quads; ++q) {
       // Vertex 0 is the top-left corner, vertex 2 the bottom-right; 16 bytes per vertex.
       float v0[2], v2[2];
@@ -204,10 +200,8 @@ class Canvas {
         continue;
       }
       const double r = q[i] / p[i];
-      if (p[i] < 0)
-        t0 = std::max(t0, r);
-      else
-        t1 = std::min(t1, r);
+      if (p[i] < 0) t0 = std::max(t0, r);
+      else t1 = std::min(t1, r);
       if (t0 > t1) return false;
     }
     const double nx0 = x0 + t0 * dx, ny0 = y0 + t0 * dy, nx1 = x0 + t1 * dx, ny1 = y0 + t1 * dy;

@@ -18,6 +18,7 @@ enum class Colormap { Viridis, Gray };
 
 namespace detail {
 // matplotlib's _viridis_data (matplotlib/_cm_listed.py), each value round(v * 255).
+// clang-format off
 inline constexpr std::array<Rgb, 256> kViridis = {{
     {68,1,84}, {68,2,86}, {69,4,87}, {69,5,89}, {70,7,90}, {70,8,92}, {70,10,93}, {70,11,94},
     {71,13,96}, {71,14,97}, {71,16,99}, {71,17,100}, {71,19,101}, {72,20,103}, {72,22,104},
@@ -61,6 +62,7 @@ inline constexpr std::array<Rgb, 256> kViridis = {{
     {236,229,27}, {239,229,28}, {241,229,29}, {244,230,30}, {246,230,32}, {248,230,33},
     {251,231,35}, {253,231,37},
 }};
+// clang-format on
 }  // namespace detail
 
 // The colour for t in [0, 1] (clamped; NaN gives the lowest entry).

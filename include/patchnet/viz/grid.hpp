@@ -85,10 +85,12 @@ Canvas filter_grid(const T* w, int kh, int kw, int cin, int count, int cols, int
   auto value = [&](int64_t tap, int i) {           // tap = (y*kw + x)*cin + c
     return static_cast<double>(w[(tap / cin) * per_pixel + (tap % cin) * count + i]);
   };
-  auto [lo, hi] = detail::finite_range(taps * count, [&](int64_t k) { return value(k / count, static_cast<int>(k % count)); });
+  auto [lo, hi] =
+      detail::finite_range(taps * count, [&](int64_t k) { return value(k / count, static_cast<int>(k % count)); });
   Canvas out(width, height);
   for (int i = 0; i < count; ++i) {
-    if (norm == Normalize::PerFilter) std::tie(lo, hi) = detail::finite_range(taps, [&](int64_t k) { return value(k, i); });
+    if (norm == Normalize::PerFilter)
+      std::tie(lo, hi) = detail::finite_range(taps, [&](int64_t k) { return value(k, i); });
     const int ox = static_cast<int>((i % cols) * (cw + gap)), oy = static_cast<int>((i / cols) * (ch + gap));
     for (int y = 0; y < kh; ++y)
       for (int x = 0; x < kw; ++x) {
@@ -96,14 +98,12 @@ Canvas filter_grid(const T* w, int kh, int kw, int cin, int count, int cols, int
         Rgb c;
         bool finite = true;
         for (int k = 0; k < cin; ++k) finite = finite && std::isfinite(value(tap + k, i));
-        if (!finite)
-          c = kNonFiniteColor;
+        if (!finite) c = kNonFiniteColor;
         else if (cin == 3)
           c = {detail::to_byte(detail::normalise(value(tap, i), lo, hi)),
                detail::to_byte(detail::normalise(value(tap + 1, i), lo, hi)),
                detail::to_byte(detail::normalise(value(tap + 2, i), lo, hi))};
-        else
-          c = colormap(cm, detail::normalise(value(tap, i), lo, hi));
+        else c = colormap(cm, detail::normalise(value(tap, i), lo, hi));
         out.fill_rect(ox + x * cell_scale, oy + y * cell_scale, cell_scale, cell_scale, c);
       }
   }

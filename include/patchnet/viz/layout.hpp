@@ -61,7 +61,8 @@ inline Canvas labelled_grid(const std::vector<std::vector<Canvas>>& rows, const 
   }
   int64_t width = gap;
   for (int w : col_w) width += w + gap;
-  const int64_t height = gap + (title_h > 0 ? title_h + gap / 2 : 0) + static_cast<int64_t>(rows.size()) * (cell_h + gap);
+  const int64_t height =
+      gap + (title_h > 0 ? title_h + gap / 2 : 0) + static_cast<int64_t>(rows.size()) * (cell_h + gap);
   PN_CHECK(width <= (1 << 20) && height <= (1 << 20), "labelled_grid: table of ", width, "x", height,
            " pixels is too large");
   Canvas out(static_cast<int>(width), static_cast<int>(height));

@@ -56,8 +56,8 @@ inline std::vector<uint8_t> encode_png(const Canvas& canvas) {
   std::vector<uint8_t> out;
   const int ok = stbi_write_png_to_func(&detail::png_append, &out, canvas.width(), canvas.height(), 3,
                                         canvas.rgb().data(), canvas.width() * 3);
-  PN_CHECK(ok != 0 && !out.empty(), "encode_png: stb_image_write failed on a ", canvas.width(), "x",
-           canvas.height(), " canvas");
+  PN_CHECK(ok != 0 && !out.empty(), "encode_png: stb_image_write failed on a ", canvas.width(), "x", canvas.height(),
+           " canvas");
   return out;
 }
 
