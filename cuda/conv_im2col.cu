@@ -23,19 +23,11 @@ namespace {
 constexpr int kLanes = 8;
 constexpr int kCols = 32;
 
-struct Geom {
-  int H, W, C, KH, KW, SH, SW, top, left, OH, OW;
-};
-
-Geom geom_of(const Window2d& g) {
-  const int64_t v[] = {g.H,        g.W,       g.C,        g.kernel.h, g.kernel.w, g.stride.h,
-                       g.stride.w, g.pad.top, g.pad.left, g.OH,       g.OW,       g.kernel.h * g.kernel.w * g.C};
-  for (int64_t e : v)
-    PN_CHECK(e >= 0 && e <= INT_MAX / 4, "conv2d (CUDA): a size or padding of ", e, " is out of range");
-  return {static_cast<int>(g.H),        static_cast<int>(g.W),        static_cast<int>(g.C),
-          static_cast<int>(g.kernel.h), static_cast<int>(g.kernel.w), static_cast<int>(g.stride.h),
-          static_cast<int>(g.stride.w), static_cast<int>(g.pad.top),  static_cast<int>(g.pad.left),
-          static_cast<int>(g.OH),       static_cast<int>(g.OW)};
+// The kernels index in 32 bits (core/geometry.hpp); a column row (KH * KW * C) must fit too.
+Window2dI32 geom_of(const Window2d& g) {
+  PN_CHECK(g.kernel.h * g.kernel.w * g.C <= INT_MAX / 4, "conv2d (CUDA): a column row of ",
+           g.kernel.h * g.kernel.w * g.C, " elements is out of the kernels' range");
+  return window2d_i32(g, "conv2d (CUDA)");
 }
 
 template <class T>
@@ -58,7 +50,7 @@ __global__ void fill_rows_kernel(const T* __restrict__ row, T* __restrict__ out,
 }
 
 template <class T>
-__global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, Geom g, int groups, int64_t total) {
+__global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, Window2dI32 g, int groups, int64_t total) {
   const int Cg = g.C / groups, group_width = g.KH * g.KW * Cg, width = group_width * groups;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int col = static_cast<int>(i % width);
@@ -76,7 +68,8 @@ __global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, Geo
 }
 
 template <class T>
-__global__ void col2im_kernel(const T* __restrict__ dcols, T* __restrict__ dx, Geom g, int groups, int64_t total) {
+__global__ void col2im_kernel(const T* __restrict__ dcols, T* __restrict__ dx, Window2dI32 g, int groups,
+                              int64_t total) {
   const int Cg = g.C / groups, group_width = g.KH * g.KW * Cg, width = group_width * groups;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int c = static_cast<int>(i % g.C);
@@ -103,7 +96,7 @@ __global__ void col2im_kernel(const T* __restrict__ dcols, T* __restrict__ dx, G
 }
 
 template <class T>
-__global__ void scatter_patches_kernel(const T* __restrict__ dcols, T* __restrict__ dx, Geom g, int64_t total) {
+__global__ void scatter_patches_kernel(const T* __restrict__ dcols, T* __restrict__ dx, Window2dI32 g, int64_t total) {
   const int width = g.KH * g.KW * g.C;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int c = static_cast<int>(i % g.C);
@@ -154,7 +147,7 @@ void fill_rows(const T* row, T* out, int64_t rows, int64_t cols, Stream s) {
 
 template <class T>
 void im2col(const T* x, T* cols, const Window2d& g, int64_t groups, int64_t n_images, Stream s) {
-  const Geom f = geom_of(g);
+  const Window2dI32 f = geom_of(g);
   const int64_t total = n_images * f.OH * f.OW * int64_t(f.KH) * f.KW * f.C;
   if (total == 0) return;
   im2col_kernel<<<detail::grid_for(total), 256, 0, detail::stream_of(s.handle)>>>(x, cols, f, static_cast<int>(groups),
@@ -164,7 +157,7 @@ void im2col(const T* x, T* cols, const Window2d& g, int64_t groups, int64_t n_im
 
 template <class T>
 void col2im(const T* dcols, T* dx, const Window2d& g, int64_t groups, int64_t n_images, Stream s) {
-  const Geom f = geom_of(g);
+  const Window2dI32 f = geom_of(g);
   const int64_t total = n_images * f.H * f.W * int64_t(f.C);
   if (total == 0) return;
   col2im_kernel<<<detail::grid_for(total), 256, 0, detail::stream_of(s.handle)>>>(dcols, dx, f,
@@ -174,7 +167,7 @@ void col2im(const T* dcols, T* dx, const Window2d& g, int64_t groups, int64_t n_
 
 template <class T>
 void scatter_patches(const T* dcols, T* dx, const Window2d& g, int64_t n_images, Stream s) {
-  const Geom f = geom_of(g);
+  const Window2dI32 f = geom_of(g);
   PN_CHECK(f.KH == f.SH && f.KW == f.SW, "scatter_patches (CUDA): kernel must equal stride");
   const int64_t total = n_images * f.H * f.W * int64_t(f.C);
   if (total == 0) return;

@@ -25,23 +25,6 @@
 namespace patchnet::cuda {
 namespace {
 
-// Window2d in 32-bit fields (sizes fit; element offsets are computed in 64 bits).
-struct Geom {
-  int N, H, W, C, KH, KW, SH, SW, top, left, OH, OW;
-};
-
-Geom geom_of(const Window2d& g) {
-  const int64_t v[] = {g.N,        g.H,        g.W,       g.C,        g.kernel.h, g.kernel.w,
-                       g.stride.h, g.stride.w, g.pad.top, g.pad.left, g.OH,       g.OW};
-  for (int64_t e : v)
-    PN_CHECK(e >= INT_MIN / 4 && e <= INT_MAX / 4, "depthwise_conv2d (CUDA): a size or padding of ", e,
-             " is out of range");
-  return {static_cast<int>(g.N),        static_cast<int>(g.H),        static_cast<int>(g.W),
-          static_cast<int>(g.C),        static_cast<int>(g.kernel.h), static_cast<int>(g.kernel.w),
-          static_cast<int>(g.stride.h), static_cast<int>(g.stride.w), static_cast<int>(g.pad.top),
-          static_cast<int>(g.pad.left), static_cast<int>(g.OH),       static_cast<int>(g.OW)};
-}
-
 constexpr int kRowLanes = 8;      // weight gradient: threads per channel in a block
 constexpr int kChannelTile = 32;  // weight gradient: channels per block
 
@@ -52,7 +35,7 @@ constexpr int kChannelTile = 32;  // weight gradient: channels per block
 template <class T, int K, int SH, int TH>
 __global__ void __launch_bounds__(256)
     depthwise_forward_strip_kernel(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ bias,
-                                   T* __restrict__ y, Geom g, bool flip, int strips, int64_t total) {
+                                   T* __restrict__ y, Window2dI32 g, bool flip, int strips, int64_t total) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int c = static_cast<int>(i % g.C);
     int64_t rest = i / g.C;
@@ -105,8 +88,8 @@ __global__ void __launch_bounds__(256)
 // Any kernel and stride: one thread per output element, taps in (kh, kw) order.
 template <class T>
 __global__ void depthwise_forward_generic_kernel(const T* __restrict__ x, const T* __restrict__ w,
-                                                 const T* __restrict__ bias, T* __restrict__ y, Geom g, bool flip,
-                                                 int64_t total) {
+                                                 const T* __restrict__ bias, T* __restrict__ y, Window2dI32 g,
+                                                 bool flip, int64_t total) {
   const int taps = g.KH * g.KW;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int c = static_cast<int>(i % g.C);
@@ -132,7 +115,7 @@ __global__ void depthwise_forward_generic_kernel(const T* __restrict__ x, const 
 }
 
 template <class T, int K, int SH>
-void launch_strip(const T* x, const T* w, const T* bias, T* y, const Geom& g, bool flip, cudaStream_t st) {
+void launch_strip(const T* x, const T* w, const T* bias, T* y, const Window2dI32& g, bool flip, cudaStream_t st) {
   constexpr int TH = SH == 1 ? 8 : 4;
   const int strips = (g.OH + TH - 1) / TH;
   const int64_t total = int64_t(g.N) * strips * g.OW * g.C;
@@ -142,7 +125,7 @@ void launch_strip(const T* x, const T* w, const T* bias, T* y, const Geom& g, bo
 }
 
 template <class T, int SH>
-bool try_strip(const T* x, const T* w, const T* bias, T* y, const Geom& g, bool flip, cudaStream_t st) {
+bool try_strip(const T* x, const T* w, const T* bias, T* y, const Window2dI32& g, bool flip, cudaStream_t st) {
   switch (g.KH) {
     case 3:
       launch_strip<T, 3, SH>(x, w, bias, y, g, flip, st);
@@ -162,7 +145,7 @@ bool try_strip(const T* x, const T* w, const T* bias, T* y, const Geom& g, bool 
 }
 
 template <class T>
-void launch_forward(const T* x, const T* w, const T* bias, T* y, const Geom& g, bool flip, cudaStream_t st) {
+void launch_forward(const T* x, const T* w, const T* bias, T* y, const Window2dI32& g, bool flip, cudaStream_t st) {
   const int64_t total = int64_t(g.N) * g.OH * g.OW * g.C;
   if (total == 0) return;
   if (g.KH == g.KW) {
@@ -179,7 +162,7 @@ void launch_forward(const T* x, const T* w, const T* bias, T* y, const Geom& g, 
 // of dy[n,oh,ow,c] w[kh,kw,c], taps in (kh, kw) order as on the CPU.
 template <class T>
 __global__ void depthwise_backward_input_gather_kernel(const T* __restrict__ dy, const T* __restrict__ w,
-                                                       T* __restrict__ dx, Geom g, int64_t total) {
+                                                       T* __restrict__ dx, Window2dI32 g, int64_t total) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int c = static_cast<int>(i % g.C);
     int64_t rest = i / g.C;
@@ -223,7 +206,7 @@ __device__ inline void reduce_lanes(T (&red)[kRowLanes][kChannelTile], T v, T* o
 // taking every 8th. partial[p, kh, kw, c].
 template <class T, int K, int SW>
 __global__ void __launch_bounds__(256) depthwise_weight_fast_kernel(const T* __restrict__ x, const T* __restrict__ dy,
-                                                                    T* __restrict__ partial, Geom g, int parts) {
+                                                                    T* __restrict__ partial, Window2dI32 g, int parts) {
   __shared__ T red[kRowLanes][kChannelTile];
   const int c = blockIdx.x * kChannelTile + threadIdx.x;
   const bool active = c < g.C;
@@ -273,8 +256,8 @@ __global__ void __launch_bounds__(256) depthwise_weight_fast_kernel(const T* __r
 // Any kernel and stride: grid.z = the tap, one accumulator per thread.
 template <class T>
 __global__ void __launch_bounds__(256)
-    depthwise_weight_generic_kernel(const T* __restrict__ x, const T* __restrict__ dy, T* __restrict__ partial, Geom g,
-                                    int parts) {
+    depthwise_weight_generic_kernel(const T* __restrict__ x, const T* __restrict__ dy, T* __restrict__ partial,
+                                    Window2dI32 g, int parts) {
   __shared__ T red[kRowLanes][kChannelTile];
   const int c = blockIdx.x * kChannelTile + threadIdx.x;
   const bool active = c < g.C;
@@ -299,7 +282,7 @@ __global__ void __launch_bounds__(256)
 }
 
 template <class T, int SW>
-bool try_weight_fast(const T* x, const T* dy, T* partial, const Geom& g, int parts, dim3 grid, cudaStream_t st) {
+bool try_weight_fast(const T* x, const T* dy, T* partial, const Window2dI32& g, int parts, dim3 grid, cudaStream_t st) {
   const dim3 block(kChannelTile, kRowLanes);
   switch (g.KH) {
     case 3:
@@ -327,19 +310,19 @@ namespace impl {
 
 template <class T>
 void depthwise_conv2d_forward(const T* x, const T* w, const T* bias, T* y, const Window2d& g, Stream s) {
-  launch_forward(x, w, bias, y, geom_of(g), false, detail::stream_of(s.handle));
+  launch_forward(x, w, bias, y, window2d_i32(g, "depthwise_conv2d (CUDA)"), false, detail::stream_of(s.handle));
 }
 
 template <class T>
 void depthwise_conv2d_backward_input(const T* dy, const T* w, T* dx, const Window2d& g, Stream s) {
-  const Geom f = geom_of(g);
+  const Window2dI32 f = window2d_i32(g, "depthwise_conv2d (CUDA)");
   const int64_t total = int64_t(f.N) * f.H * f.W * f.C;
   if (total == 0) return;
   const cudaStream_t st = detail::stream_of(s.handle);
   if (f.SH == 1 && f.SW == 1) {
     // dx[ih,iw] = sum_{kh,kw} dy[ih + top - kh, iw + left - kw] w[kh,kw]: the forward
     // correlation of dy (H, W = OH, OW), padded K-1-top / K-1-left, with the kernel flipped.
-    Geom t = f;
+    Window2dI32 t = f;
     t.H = f.OH;
     t.W = f.OW;
     t.OH = f.H;
@@ -355,7 +338,7 @@ void depthwise_conv2d_backward_input(const T* dy, const T* w, T* dx, const Windo
 
 template <class T>
 void depthwise_conv2d_backward_weight(const T* x, const T* dy, T* dw, const Window2d& g, T* workspace, Stream s) {
-  const Geom f = geom_of(g);
+  const Window2dI32 f = window2d_i32(g, "depthwise_conv2d (CUDA)");
   const int64_t taps = int64_t(f.KH) * f.KW;
   if (f.C == 0 || taps == 0) return;
   const int parts = static_cast<int>(depthwise_weight_parts(g));

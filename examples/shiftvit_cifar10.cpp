@@ -73,7 +73,7 @@ void predict(const Cli& cli, const Common& c, Model& model) {
   std::string weights = cli.get<std::string>("--weights");
   if (weights.empty()) weights = c.save + "/best.safetensors";
   model.to(c.device);
-  train::load_model(weights, model, "shiftvit");
+  io::load_model(weights, model, "shiftvit");
   model.eval();
   const std::vector<std::string> files = data::list_images(dir);
   PN_CHECK(!files.empty(), "--predict ", dir, ": no .jpg, .jpeg or .png images in this folder");

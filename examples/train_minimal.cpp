@@ -103,7 +103,7 @@ int main(int argc, char** argv) try {
                 100.0 * correct / test_set.n);
   }
 
-  train::save_model("minimal.safetensors", model, "minimal", {});
+  io::save_model("minimal.safetensors", model, "minimal", {});
   std::printf("saved minimal.safetensors\n");
   return 0;
 } catch (const std::exception& e) {  // patchnet::Error names the op or file; also std::bad_alloc

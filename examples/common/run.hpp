@@ -283,7 +283,7 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   const std::string tag = p.tag(cli);
 
   if (!c.evaluate.empty()) {
-    train::load_model(c.evaluate, *model, tag);
+    io::load_model(c.evaluate, *model, tag);
     std::cout << "evaluating " << c.evaluate << " on " << s.test.n << " test images\n";
     print_test(train::evaluate(*model, test_loader, p.loss, c.device), p.top5);
     return 0;
@@ -320,7 +320,7 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
 
   // The seeds end by scoring the best checkpoint on the test set.
   const bool have_best = std::filesystem::exists(trainer.best_path());
-  if (have_best) train::load_model(trainer.best_path(), *model, tag);
+  if (have_best) io::load_model(trainer.best_path(), *model, tag);
   std::cout << "scoring " << (have_best ? trainer.best_path() : std::string("the final weights")) << " on " << s.test.n
             << " test images\n";
   print_test(train::evaluate(*model, test_loader, p.loss, c.device), p.top5);

@@ -56,6 +56,7 @@
 
 #include "patchnet/io/atomic_file.hpp"
 #include "patchnet/io/safetensors.hpp"
+#include "patchnet/io/model.hpp"
 
 #include "patchnet/data/image_set.hpp"
 #include "patchnet/data/cifar10.hpp"

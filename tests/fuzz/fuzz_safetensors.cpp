@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::expect_only_patchnet_errors([&] {
       Generator gen(1);
       nn::Linear<float> model(nn::LinearConfig{.in = 3, .out = 2}, gen);
-      train::load_state_dict(f, model);
+      io::load_state_dict(f, model);
     });
   });
   return 0;

@@ -6,7 +6,7 @@
 // twin computed in float64 in training mode: the output, the loss, some gradients, every
 // parameter after one optimizer step (torch.optim.AdamW / Adam), and the BatchNorm running
 // statistics after it. Here, in double and in float: the same model is built from the
-// file's metadata, the state is loaded with train::load_state_dict (the layout conversion),
+// file's metadata, the state is loaded with io::load_state_dict (the layout conversion),
 // and one step is run (forward, loss, backward, optimizer step) and compared. The file's
 // state keys must be exactly the model's parameter, buffer and counter names, so the twins'
 // state_dict keys are the C++ names.
@@ -195,7 +195,7 @@ void golden_step(const std::string& name) {
   }
   CHECK(file_keys == model_keys);
 
-  train::load_state_dict(f, *model, meta(f, "model"));
+  io::load_state_dict(f, *model, meta(f, "model"));
   std::map<std::string, int64_t> counters_before;
   for (const auto& c : model->named_counters()) counters_before[c.name] = *c.value;
   model->train();
@@ -226,7 +226,7 @@ void golden_step(const std::string& name) {
     REQUIRE_MESSAGE(p.tensor.grad().defined(), where, ": no gradient for ", p.name);
     const std::string key = "golden.grad." + p.name;
     if (!f.contains(key)) continue;
-    check(train::to_torch_layout(p.tensor.grad(), p.layout), f.tensor<double>(key), where + " grad " + p.name);
+    check(io::to_torch_layout(p.tensor.grad(), p.layout), f.tensor<double>(key), where + " grad " + p.name);
     ++grads_checked;
   }
   CHECK(grads_checked >= 5);
@@ -235,7 +235,7 @@ void golden_step(const std::string& name) {
   for (const auto& p : model->named_parameters()) grad_scale = std::max(grad_scale, max_abs(p.tensor.grad()));
   opt->step(lr);
   for (const auto& p : model->named_parameters()) {
-    check_after(train::to_torch_layout(p.tensor, p.layout), train::to_torch_layout(p.tensor.grad(), p.layout),
+    check_after(io::to_torch_layout(p.tensor, p.layout), io::to_torch_layout(p.tensor.grad(), p.layout),
                 f.tensor<double>("golden.after." + p.name), lr, adam_eps, grad_scale, where + " after step " + p.name);
     ++params_checked;
   }
@@ -288,12 +288,12 @@ void round_trip(nn::Module<double>& a, nn::Module<double>& b, nn::Module<double>
   test::TempDir tmp("train_golden");
   const std::string path = tmp.file("model.safetensors");
   io::SafeTensors out;
-  train::add_state_dict(out, a);
+  io::add_state_dict(out, a);
   out.metadata["model"] = tag;
   io::save_safetensors(path, out);
 
   const io::SafeTensors in = io::load_safetensors(path);
-  train::load_state_dict(in, b, tag);
+  io::load_state_dict(in, b, tag);
   const auto pa = a.named_parameters(), pb = b.named_parameters();
   REQUIRE(pa.size() == pb.size());
   for (size_t i = 0; i < pa.size(); ++i) {
@@ -315,7 +315,7 @@ void round_trip(nn::Module<double>& a, nn::Module<double>& b, nn::Module<double>
   // Another configuration: the first tensor whose PyTorch shape differs is named.
   std::string expected;
   for (const auto& p : other.named_parameters()) {
-    const Shape want = train::torch_shape(p.tensor.shape(), p.layout);
+    const Shape want = io::torch_shape(p.tensor.shape(), p.layout);
     if (in.contains(p.name) && Shape(in.at(p.name).shape) != want) {
       expected = "tensor '" + p.name + "' has shape " + Shape(in.at(p.name).shape).str() + " but this model needs " +
                  want.str();
@@ -323,8 +323,8 @@ void round_trip(nn::Module<double>& a, nn::Module<double>& b, nn::Module<double>
     }
   }
   REQUIRE_MESSAGE(!expected.empty(), tag, ": the other configuration should differ in a tensor's shape");
-  CHECK_THROWS_PN(train::load_state_dict(in, other, tag), expected);
-  CHECK_THROWS_PN(train::load_state_dict(in, other, tag + "-other"), "the checkpoint was written for model '" + tag);
+  CHECK_THROWS_PN(io::load_state_dict(in, other, tag), expected);
+  CHECK_THROWS_PN(io::load_state_dict(in, other, tag + "-other"), "the checkpoint was written for model '" + tag);
 }
 
 }  // namespace

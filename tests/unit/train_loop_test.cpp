@@ -198,17 +198,17 @@ TEST_CASE("train: a checkpoint from another model or a damaged file is refused b
   small.depth = 1;
   models::ConvMixer<float> cm(small, g);
   const std::string path = (dir / "cm.safetensors").string();
-  train::save_model(path, cm, "convmixer-8/1", {});
+  io::save_model(path, cm, "convmixer-8/1", {});
   models::ConvMixerConfig wider = small;
   wider.width = 12;
   models::ConvMixer<float> cm2(wider, g);
-  CHECK_THROWS_PN(train::load_model(path, cm2, "convmixer-12/1"), "'stem.0.weight' has shape [8,3,2,2]");
-  CHECK_THROWS_PN(train::load_model(path, cm2, "convmixer-12/1"), "written for model 'convmixer-8/1'");
+  CHECK_THROWS_PN(io::load_model(path, cm2, "convmixer-12/1"), "'stem.0.weight' has shape [8,3,2,2]");
+  CHECK_THROWS_PN(io::load_model(path, cm2, "convmixer-12/1"), "written for model 'convmixer-8/1'");
   models::ShiftViTConfig sc;
   sc.dim = 12;
   sc.depths = {1};
   models::ShiftViT<float> sv(sc, g);
-  CHECK_THROWS_PN(train::load_model(path, sv, "shiftvit"), "no tensor 'patch_projection.weight'");
+  CHECK_THROWS_PN(io::load_model(path, sv, "shiftvit"), "no tensor 'patch_projection.weight'");
   // A truncated file.
   {
     std::ifstream in(path, std::ios::binary);
@@ -216,8 +216,8 @@ TEST_CASE("train: a checkpoint from another model or a damaged file is refused b
     std::ofstream out((dir / "cut.safetensors").string(), std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
   }
-  CHECK_THROWS_PN(train::load_model((dir / "cut.safetensors").string(), cm, "convmixer-8/1"), "cut.safetensors");
-  CHECK_THROWS_PN(train::load_model((dir / "missing.safetensors").string(), cm, "x"), "missing.safetensors");
+  CHECK_THROWS_PN(io::load_model((dir / "cut.safetensors").string(), cm, "convmixer-8/1"), "cut.safetensors");
+  CHECK_THROWS_PN(io::load_model((dir / "missing.safetensors").string(), cm, "x"), "missing.safetensors");
 }
 
 TEST_CASE("train: a short ConvMixer run on the CIFAR-10 mini set learns") {

@@ -87,7 +87,7 @@ Setup setup(const Cli& cli, Generator& init) {
 
 void add_state(io::SafeTensors& f, const nn::Module<T>& m, const std::string& prefix) {
   io::SafeTensors one;
-  train::add_state_dict(one, m);
+  io::add_state_dict(one, m);
   for (io::TensorRecord r : one.records()) {
     r.name = prefix + r.name;
     f.add(std::move(r));

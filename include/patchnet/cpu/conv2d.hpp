@@ -22,7 +22,7 @@
 #include "patchnet/cpu/im2col.hpp"
 #include "patchnet/cpu/parallel.hpp"
 #include "patchnet/cpu/patches.hpp"
-#include "patchnet/ops/geometry.hpp"
+#include "patchnet/core/geometry.hpp"
 
 namespace patchnet::cpu {
 

@@ -26,7 +26,7 @@
 
 #include "patchnet/cpu/parallel.hpp"
 #include "patchnet/cpu/simd.hpp"
-#include "patchnet/ops/geometry.hpp"
+#include "patchnet/core/geometry.hpp"
 
 namespace patchnet::cpu {
 namespace depthwise_detail {

@@ -15,7 +15,7 @@
 #include <cstdint>
 
 #include "patchnet/cpu/parallel.hpp"
-#include "patchnet/ops/geometry.hpp"
+#include "patchnet/core/geometry.hpp"
 
 namespace patchnet::cpu {
 namespace im2col_detail {

@@ -25,7 +25,7 @@
 #include "patchnet/cpu/parallel.hpp"
 #include "patchnet/cpu/simd.hpp"
 #include "patchnet/math/involution.hpp"
-#include "patchnet/ops/geometry.hpp"
+#include "patchnet/core/geometry.hpp"
 
 namespace patchnet::cpu {
 

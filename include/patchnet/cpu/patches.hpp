@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "patchnet/cpu/parallel.hpp"
-#include "patchnet/ops/geometry.hpp"
+#include "patchnet/core/geometry.hpp"
 
 namespace patchnet::cpu {
 

@@ -15,7 +15,7 @@
 
 #include "patchnet/cpu/parallel.hpp"
 #include "patchnet/math/pool.hpp"
-#include "patchnet/ops/geometry.hpp"
+#include "patchnet/core/geometry.hpp"
 
 namespace patchnet::cpu {
 

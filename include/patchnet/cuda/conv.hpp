@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "patchnet/cuda/launcher.hpp"
-#include "patchnet/ops/geometry.hpp"
+#include "patchnet/core/geometry.hpp"
 
 namespace patchnet::cuda {
 

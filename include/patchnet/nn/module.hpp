@@ -6,7 +6,7 @@
 // of the same architecture ("blocks.3.0.fn.0.weight").
 //
 // Each parameter says how its patchnet layout maps to PyTorch's (TorchLayout), so a
-// checkpoint stores PyTorch layouts whatever layout patchnet computes in (train/checkpoint.hpp).
+// checkpoint stores PyTorch layouts whatever layout patchnet computes in (io/model.hpp).
 //
 // Calling a module goes through operator(), which also feeds the summary recorder
 // (nn/summary.hpp); forward() is what a layer implements.

@@ -15,49 +15,10 @@
 #include <cstdint>
 
 #include "patchnet/core/error.hpp"
+#include "patchnet/core/geometry.hpp"
 #include "patchnet/core/shape.hpp"
 
 namespace patchnet {
-
-// A height/width pair; an int converts to a square one, so options read {.stride = 2}.
-struct Hw {
-  int64_t h = 1, w = 1;
-  constexpr Hw() = default;
-  constexpr Hw(int64_t s) : h(s), w(s) {}  // NOLINT(google-explicit-constructor)
-  constexpr Hw(int64_t h_, int64_t w_) : h(h_), w(w_) {}
-  friend constexpr bool operator==(Hw a, Hw b) { return a.h == b.h && a.w == b.w; }
-};
-
-enum class Padding { Valid, Same, Explicit };
-
-struct Pad2d {
-  int64_t top = 0, bottom = 0, left = 0, right = 0;
-
-  // PyTorch's padding=p: p on every side.
-  static constexpr Pad2d all(int64_t p) { return {p, p, p, p}; }
-  // PyTorch's padding=(ph, pw): ph above and below, pw left and right.
-  static constexpr Pad2d symmetric(int64_t ph, int64_t pw) { return {ph, ph, pw, pw}; }
-  constexpr bool any() const { return top != 0 || bottom != 0 || left != 0 || right != 0; }
-};
-
-inline const char* padding_name(Padding p) {
-  return p == Padding::Valid ? "Padding::Valid" : p == Padding::Same ? "Padding::Same" : "Padding::Explicit";
-}
-
-// Geometry of a K x K window with stride S over an NHWC input.
-struct Window2d {
-  int64_t N = 0, H = 0, W = 0, C = 0;  // input
-  Hw kernel, stride;
-  Pad2d pad;
-  int64_t OH = 0, OW = 0;  // output
-};
-
-inline Pad2d same_padding(int64_t H, int64_t W, Hw k, Hw s) {
-  const int64_t oh = (H + s.h - 1) / s.h, ow = (W + s.w - 1) / s.w;
-  const int64_t ph = std::max<int64_t>((oh - 1) * s.h + k.h - H, 0);
-  const int64_t pw = std::max<int64_t>((ow - 1) * s.w + k.w - W, 0);
-  return {ph / 2, ph - ph / 2, pw / 2, pw - pw / 2};
-}
 
 // Checks an NHWC input against a window and computes the output size. `explicit_pad` is
 // used with Padding::Explicit. Errors name the op and the shapes.

@@ -162,27 +162,6 @@ inline std::string exact(double v) {  // round-trips through strtod
 }
 }  // namespace detail
 
-// A model file: the state dict and the model's metadata, no optimizer (best.safetensors,
-// or a model a user exports).
-template <FloatingPoint T>
-void save_model(const std::string& path, const nn::Module<T>& model, const std::string& tag,
-                const std::map<std::string, std::string>& metadata) {
-  io::SafeTensors f;
-  add_state_dict(f, model);
-  f.metadata = metadata;
-  f.metadata["model"] = tag;
-  f.metadata["format"] = "patchnet checkpoint; tensors in PyTorch layouts";
-  io::save_safetensors(path, f);
-}
-
-// Loads a model file (or a training checkpoint) into `model`.
-template <FloatingPoint T>
-io::SafeTensors load_model(const std::string& path, nn::Module<T>& model, const std::string& tag) {
-  io::SafeTensors f = io::load_safetensors(path);
-  load_state_dict(f, model, tag);
-  return f;
-}
-
 template <FloatingPoint T>
 class Trainer {
  public:
@@ -225,7 +204,7 @@ class Trainer {
            ": resuming would silently change the run (other batches, images skipped or seen twice). Use ", flag, " ",
            it->second, ", or allow it on purpose (--allow-changed-settings, FitConfig::allow_changed_settings)");
     }
-    load_state_dict(f, model_, cfg_.model_tag);
+    io::load_state_dict(f, model_, cfg_.model_tag);
     load_optimizer_state(f, opt_);
     constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
     epoch_ = meta_int(f, "epoch", 0, kMax);
@@ -384,7 +363,7 @@ class Trainer {
         auto meta = cfg_.metadata;
         meta["epoch"] = std::to_string(e.epoch);
         meta["val_acc"] = detail::exact(monitored);
-        save_model(best_path(), model_, cfg_.model_tag, meta);
+        io::save_model(best_path(), model_, cfg_.model_tag, meta);
       }
     } else if (cfg_.patience > 0 && ++wait_ >= cfg_.patience) {
       stopped_early_ = true;
@@ -416,7 +395,7 @@ class Trainer {
     if (cfg_.out_dir.empty()) return;
     io::SafeTensors f;
     f.metadata = cfg_.metadata;
-    add_state_dict(f, model_);
+    io::add_state_dict(f, model_);
     add_optimizer_state(f, opt_);
     f.metadata["model"] = cfg_.model_tag;
     f.metadata["format"] = "patchnet checkpoint; tensors in PyTorch layouts";
