@@ -177,7 +177,9 @@ void release_marker(const Marker& m) noexcept {
   std::lock_guard<std::mutex> lock(r.mu);
   try {
     r.free_events.push_back(static_cast<cudaEvent_t>(m.handle));
-  } catch (...) { cudaEventDestroy(static_cast<cudaEvent_t>(m.handle)); }
+  } catch (...) {
+    cudaEventDestroy(static_cast<cudaEvent_t>(m.handle));
+  }
 }
 
 void synchronize(int device) {

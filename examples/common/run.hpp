@@ -334,11 +334,15 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
 inline int run_program(int argc, char** argv, const Program& p) {
   try {
     return run_program_impl(argc, argv, p);
-  } catch (const Error& e) { std::cerr << p.name << ": error: " << e.what() << "\n"; } catch (const std::bad_alloc&) {
+  } catch (const Error& e) {
+    std::cerr << p.name << ": error: " << e.what() << "\n";
+  } catch (const std::bad_alloc&) {
     std::cerr << p.name << ": error: out of memory (std::bad_alloc)\n";
   } catch (const std::exception& e) {
     std::cerr << p.name << ": error: unexpected " << typeid(e).name() << ": " << e.what() << "\n";
-  } catch (...) { std::cerr << p.name << ": error: unexpected exception of unknown type\n"; }
+  } catch (...) {
+    std::cerr << p.name << ": error: unexpected exception of unknown type\n";
+  }
   return 2;
 }
 

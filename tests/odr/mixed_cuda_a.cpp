@@ -19,7 +19,9 @@ static std::string cuda_view_a() {
   try {
     auto t = patchnet::Tensor<float>::zeros({3}, patchnet::Device::cuda());
     what += " " + std::to_string(patchnet::sum(t.to(patchnet::Device::cpu())).item());
-  } catch (const patchnet::Error& e) { what = e.what(); }
+  } catch (const patchnet::Error& e) {
+    what = e.what();
+  }
   return (patchnet::cuda::linked() ? "linked: " : "not linked: ") + what;
 }
 

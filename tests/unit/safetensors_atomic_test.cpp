@@ -77,7 +77,9 @@ TEST_CASE("atomic file: a failed write throws and keeps the previous file") {
   std::string message;
   try {
     io::save_safetensors(path, new_ckpt);
-  } catch (const Error& e) { message = e.what(); }
+  } catch (const Error& e) {
+    message = e.what();
+  }
   if (limited) setrlimit(RLIMIT_FSIZE, &saved);
   signal(SIGXFSZ, old_handler);
   if (limited) {

@@ -31,7 +31,9 @@ int try_parse(const std::vector<uint8_t>& b) {
     const io::SafeTensors again = io::parse_safetensors(io::serialize_safetensors(st), "fuzz (re-saved)");
     if (again.records().size() != st.records().size()) return -1;
     return 0;
-  } catch (const Error&) { return 1; } catch (...) {
+  } catch (const Error&) {
+    return 1;
+  } catch (...) {
     return -1;
   }
 }

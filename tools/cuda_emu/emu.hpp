@@ -289,7 +289,9 @@ inline int cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) {
 }
 inline int cudaGetLastError() { return 0; }
 #define PN_CUDA_CHECK(x) \
-  do { (void)(x); } while (0)
+  do {                   \
+    (void)(x);           \
+  } while (0)
 #define PN_CUDA_CHECK_LAUNCH(x) \
   do {                          \
   } while (0)

@@ -175,7 +175,9 @@ void lower_case(int64_t N, int64_t H, int64_t W, int64_t C, Hw k, Hw s, PadChoic
   Window2d g;
   try {
     g = window2d("conv2d", Shape{N, H, W, C}, k, s, pc.mode, pc.pad);
-  } catch (const Error&) { return; }
+  } catch (const Error&) {
+    return;
+  }
   const bool patches = g.kernel == g.stride && groups == 1;  // detail::conv2d_plan's Patches path
   // cpu::LoweredConv2d's width / rows_per_image, cpu::conv2d_images_per_chunk
   const int64_t width = g.kernel.h * g.kernel.w * C, rpi = g.OH * g.OW;

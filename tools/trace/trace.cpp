@@ -165,7 +165,9 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
-  } catch (const Error& e) { std::cerr << "trace: error: " << e.what() << "\n"; } catch (const std::exception& e) {
+  } catch (const Error& e) {
+    std::cerr << "trace: error: " << e.what() << "\n";
+  } catch (const std::exception& e) {
     std::cerr << "trace: error: " << e.what() << "\n";
   }
   return 2;

@@ -75,7 +75,9 @@ inline void host_free(void* p, std::size_t bytes) noexcept {
   try {
     c.free_blocks[size].push_back(p);
     c.cached_bytes += size;
-  } catch (...) { std::free(p); }
+  } catch (...) {
+    std::free(p);
+  }
 }
 
 // Bytes held in the cache, free for reuse.
