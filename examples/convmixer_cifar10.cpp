@@ -47,88 +47,100 @@ models::ConvMixerConfig config_of(const Cli& cli) {
   c.softmax_head = false;  // trained on the logits, as Keras trains the seed's softmax head
   return c;
 }
+
+constexpr const char* kName = "convmixer_cifar10";
+const Defaults kDefaults{
+    .epochs = 10, .batch_size = 128, .lr = 1e-3, .weight_decay = 1e-4, .val_images = 5000, .val = ValSplit::Head};
+constexpr train::LossKind kLoss = train::LossKind::Logits;  // Keras' loss on a softmax output (see the top)
+
+void add_flags(Cli& cli) {
+  cli.section("model");
+  cli.add<std::string>("--profile", "", "seed | quick (default: quick on the CPU, seed on CUDA)");
+  cli.add<int64_t>("--width", 256, "channels (the seed: 256)");
+  cli.add<int64_t>("--depth", 8, "ConvMixer blocks (the seed: 8)");
+  cli.add<int64_t>("--kernel", 5, "depthwise kernel size");
+  cli.add<int64_t>("--patch", 2, "patch size of the stem");
+  cli.add<std::string>("--adamw", "keras",
+                       "AdamW convention: keras (the ConvMixer example, Keras 3), tfa "
+                       "(its TF2 + TensorFlow Addons version: weight decay not scaled by "
+                       "lr) or pytorch");
+  cli.add<int64_t>("--crop-pad", 0, "random crop after zero padding by N pixels (0: the seed's flip only)");
+}
+
+std::string tag_of(const models::ConvMixerConfig& m) {
+  return "convmixer-" + std::to_string(m.width) + "/" + std::to_string(m.depth) + "-k" + std::to_string(m.kernel) +
+         "-p" + std::to_string(m.patch);
+}
+
+data::AugmentOptions augment_of(const Cli& cli, bool training) {
+  data::AugmentOptions a;
+  const int64_t pad = cli.get<int64_t>("--crop-pad");
+  PN_CHECK(pad >= 0, "--crop-pad ", pad, " must be >= 0");
+  a.hflip = training;
+  if (pad > 0) {
+    a.pad = pad;
+    a.crop = 32;
+  }
+  return a;  // raw 0..255 pixels: the model's Rescaling divides by 255
+}
+
+// The example's pictures: the patch embeddings and the depthwise kernels of a middle block.
+void write_pictures(models::ConvMixer<float>& model, const std::string& dir) {
+  const auto& cfg = model.config();
+  const Tensor<float> stem = model.patch_embedding_weight().to(Device::cpu()).contiguous();
+  const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(cfg.width))));
+  viz::write_png(dir + "/patch_embeddings.png",
+                 viz::filter_grid(stem.data(), static_cast<int>(cfg.patch), static_cast<int>(cfg.patch), 3,
+                                  static_cast<int>(cfg.width), cols, 8));
+  if (cfg.depth > 0) {  // a kernel from the middle of the network, as the seed shows
+    const Tensor<float> dw =
+        model.depthwise_weight(cfg.depth / 2 - (cfg.depth > 1 ? 1 : 0)).to(Device::cpu()).contiguous();
+    viz::write_png(dir + "/depthwise_kernels.png",
+                   viz::depthwise_grid(dw.data(), static_cast<int>(cfg.kernel), static_cast<int>(cfg.kernel),
+                                       static_cast<int>(cfg.width), cols, 6, 1, viz::Colormap::Viridis,
+                                       viz::Normalize::PerFilter));  // plt.imshow scales each kernel
+  }
+  std::cout << "pictures: " << dir << "/{curves,patch_embeddings,depthwise_kernels}.png\n";
+}
 }  // namespace
 
 int main(int argc, char** argv) {
-  Program p;
-  p.name = "convmixer_cifar10";
-  p.about =
-      "Train ConvMixer on CIFAR-10 as the ConvMixer seed does (ConvMixer-256/8, AdamW, 10 epochs).\n"
-      "On the CPU the default --profile quick trains ConvMixer-128/4 for 2 epochs (a few minutes);\n"
-      "--profile seed (the default with --device cuda) runs the seed's settings.";
-  p.defaults = {
-      .epochs = 10, .batch_size = 128, .lr = 1e-3, .weight_decay = 1e-4, .val_images = 5000, .val = ValSplit::Head};
-  p.loss = train::LossKind::Logits;  // Keras' loss on a softmax output (see the top)
-  p.add_flags = [](Cli& cli) {
-    cli.section("model");
-    cli.add<std::string>("--profile", "", "seed | quick (default: quick on the CPU, seed on CUDA)");
-    cli.add<int64_t>("--width", 256, "channels (the seed: 256)");
-    cli.add<int64_t>("--depth", 8, "ConvMixer blocks (the seed: 8)");
-    cli.add<int64_t>("--kernel", 5, "depthwise kernel size");
-    cli.add<int64_t>("--patch", 2, "patch size of the stem");
-    cli.add<std::string>("--adamw", "keras",
-                         "AdamW convention: keras (the ConvMixer example, Keras 3), tfa "
-                         "(its TF2 + TensorFlow Addons version: weight decay not scaled by "
-                         "lr) or pytorch");
-    cli.add<int64_t>("--crop-pad", 0, "random crop after zero padding by N pixels (0: the seed's flip only)");
-  };
-  p.adjust = [](const Cli& cli, Common& c) {
-    if (profile_of(cli) != "quick") return;
-    if (!cli.given("--epochs")) c.epochs = 2;
-    const auto m = config_of(cli);
-    std::printf(
-        "profile quick (CPU): ConvMixer-%lld/%lld for %lld epochs; --profile seed runs the seed's "
-        "ConvMixer-256/8 for 10 epochs\n",
-        static_cast<long long>(m.width), static_cast<long long>(m.depth), static_cast<long long>(c.epochs));
-  };
-  p.tag = [](const Cli& cli) {
-    const auto c = config_of(cli);
-    return "convmixer-" + std::to_string(c.width) + "/" + std::to_string(c.depth) + "-k" + std::to_string(c.kernel) +
-           "-p" + std::to_string(c.patch);
-  };
-  p.config = [](const Cli& cli) {
-    const auto c = config_of(cli);
-    return std::map<std::string, std::string>{{"width", std::to_string(c.width)},
-                                              {"depth", std::to_string(c.depth)},
-                                              {"kernel", std::to_string(c.kernel)},
-                                              {"patch", std::to_string(c.patch)}};
-  };
-  p.build = [](const Cli& cli, const Common&, Generator& init, Generator&) -> std::shared_ptr<Model> {
-    return std::make_shared<models::ConvMixer<float>>(config_of(cli), init);
-  };
-  p.optimizer = [](const Cli& cli, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
-    return std::make_unique<optim::AdamW<float>>(m, adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
-  };
-  p.schedule = [](const Cli&, const Common& c, int64_t) { return constant_lr(c.lr); };
-  p.augment = [](const Cli& cli, bool training) {
-    data::AugmentOptions a;
-    const int64_t pad = cli.get<int64_t>("--crop-pad");
-    PN_CHECK(pad >= 0, "--crop-pad ", pad, " must be >= 0");
-    a.hflip = training;
-    if (pad > 0) {
-      a.pad = pad;
-      a.crop = 32;
+  return guarded_main(kName, [&] {
+    Cli cli(kName,
+            "Train ConvMixer on CIFAR-10 as the ConvMixer seed does (ConvMixer-256/8, AdamW, 10 epochs).\n"
+            "On the CPU the default --profile quick trains ConvMixer-128/4 for 2 epochs (a few minutes);\n"
+            "--profile seed (the default with --device cuda) runs the seed's settings.");
+    add_common_flags(cli, kDefaults, kName);
+    add_flags(cli);
+    if (!cli.parse(argc, argv)) return 0;
+    Common c = read_common(cli);
+    const models::ConvMixerConfig mc = config_of(cli);
+    if (profile_of(cli) == "quick") {
+      if (!cli.given("--epochs")) c.epochs = 2;
+      std::printf(
+          "profile quick (CPU): ConvMixer-%lld/%lld for %lld epochs; --profile seed runs the seed's "
+          "ConvMixer-256/8 for 10 epochs\n",
+          static_cast<long long>(mc.width), static_cast<long long>(mc.depth), static_cast<long long>(c.epochs));
     }
-    return a;  // raw 0..255 pixels: the model's Rescaling divides by 255
-  };
-  p.input_shape = [](const Cli&) { return Shape{32, 32, 3}; };
-  p.pictures = [](const Cli&, const Common& c, Model& m, const data::ImageSet&) {
-    auto& cm = static_cast<models::ConvMixer<float>&>(m);
-    const auto& cfg = cm.config();
-    const Tensor<float> stem = cm.patch_embedding_weight().to(Device::cpu()).contiguous();
-    const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(cfg.width))));
-    viz::write_png(c.save + "/patch_embeddings.png",
-                   viz::filter_grid(stem.data(), static_cast<int>(cfg.patch), static_cast<int>(cfg.patch), 3,
-                                    static_cast<int>(cfg.width), cols, 8));
-    if (cfg.depth > 0) {  // a kernel from the middle of the network, as the seed shows
-      const Tensor<float> dw =
-          cm.depthwise_weight(cfg.depth / 2 - (cfg.depth > 1 ? 1 : 0)).to(Device::cpu()).contiguous();
-      viz::write_png(c.save + "/depthwise_kernels.png",
-                     viz::depthwise_grid(dw.data(), static_cast<int>(cfg.kernel), static_cast<int>(cfg.kernel),
-                                         static_cast<int>(cfg.width), cols, 6, 1, viz::Colormap::Viridis,
-                                         viz::Normalize::PerFilter));  // plt.imshow scales each kernel
-    }
-    std::cout << "pictures: " << c.save << "/{curves,patch_embeddings,depthwise_kernels}.png\n";
-  };
-  return run_program(argc, argv, p);
+    check_common(c);
+
+    Generator init(static_cast<uint64_t>(c.seed)), masks(static_cast<uint64_t>(c.seed) + 1);
+    models::ConvMixer<float> model(mc, init);
+    model.to(c.device);
+    const std::string tag = tag_of(mc);
+    print_summary(model, {32, 32, 3}, tag);
+
+    RunData d(c, kDefaults, augment_of(cli, true), augment_of(cli, false));
+    if (!c.evaluate.empty()) return evaluate_checkpoint(model, d, c, tag, kLoss, false);
+
+    optim::AdamW<float> opt(model, adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
+    train::FitConfig fc = fit_config(cli, c, d, tag, kLoss, false);
+    fc.metadata = {{"width", std::to_string(mc.width)},
+                   {"depth", std::to_string(mc.depth)},
+                   {"kernel", std::to_string(mc.kernel)},
+                   {"patch", std::to_string(mc.patch)}};
+    fit_and_score(model, opt, masks, fc, d, c);
+    write_pictures(model, c.save);
+    return 0;
+  });
 }

@@ -62,51 +62,54 @@ void kernel_pictures(const Common& c, Model& m, const data::ImageSet& test) {
       viz::labelled_grid(rows, {"Input Image", "Involution Kernel 1", "Involution Kernel 2", "Involution Kernel 3"}));
   std::cout << "pictures: " << c.save << "/{curves,involution_kernels}.png\n";
 }
+
+constexpr const char* kName = "involution_cifar10";
+const Defaults kDefaults{.epochs = 20, .batch_size = 256, .lr = 1e-3, .weight_decay = 0.0, .val = ValSplit::Test};
+constexpr train::LossKind kLoss = train::LossKind::Logits;
+
+void add_flags(Cli& cli) {
+  cli.section("model");
+  cli.add<std::string>("--model", "inv", "inv (the involution network) or conv (the convolution baseline)");
+  cli.add<int64_t>("--kernel", 3, "involution kernel size");
+  cli.add<int64_t>("--groups", 1, "involution groups");
+  cli.add<int64_t>("--reduction", 2, "involution reduction ratio");
+}
 }  // namespace
 
 int main(int argc, char** argv) {
-  Program p;
-  p.name = "involution_cifar10";
-  p.about =
-      "Train the involution seed's networks on CIFAR-10: --model inv (three involution layers) or\n"
-      "--model conv (the convolution baseline); Adam, batch 256, 20 epochs.";
-  p.defaults = {.epochs = 20, .batch_size = 256, .lr = 1e-3, .weight_decay = 0.0, .val = ValSplit::Test};
-  p.loss = train::LossKind::Logits;
-  p.add_flags = [](Cli& cli) {
-    cli.section("model");
-    cli.add<std::string>("--model", "inv", "inv (the involution network) or conv (the convolution baseline)");
-    cli.add<int64_t>("--kernel", 3, "involution kernel size");
-    cli.add<int64_t>("--groups", 1, "involution groups");
-    cli.add<int64_t>("--reduction", 2, "involution reduction ratio");
-  };
-  auto config = [](const Cli& cli) {
-    models::InvolutionNetConfig c;
-    c.kernel = cli.get<int64_t>("--kernel");
-    c.groups = cli.get<int64_t>("--groups");
-    c.reduction = cli.get<int64_t>("--reduction");
-    return c;
-  };
-  p.tag = [](const Cli& cli) {
-    return model_kind(cli) == "inv" ? std::string("involution-net") : std::string("conv-net");
-  };
-  p.config = [](const Cli& cli) {
-    return std::map<std::string, std::string>{{"kernel", std::to_string(cli.get<int64_t>("--kernel"))},
-                                              {"groups", std::to_string(cli.get<int64_t>("--groups"))},
-                                              {"reduction", std::to_string(cli.get<int64_t>("--reduction"))}};
-  };
-  p.build = [config](const Cli& cli, const Common&, Generator& init, Generator&) -> std::shared_ptr<Model> {
-    if (model_kind(cli) == "inv") return models::involution_net<float>(config(cli), init);
-    return models::conv_net<float>(config(cli), init);
-  };
-  p.optimizer = [](const Cli&, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
+  return guarded_main(kName, [&] {
+    Cli cli(kName,
+            "Train the involution seed's networks on CIFAR-10: --model inv (three involution layers) or\n"
+            "--model conv (the convolution baseline); Adam, batch 256, 20 epochs.");
+    add_common_flags(cli, kDefaults, kName);
+    add_flags(cli);
+    if (!cli.parse(argc, argv)) return 0;
+    Common c = read_common(cli);
+    check_common(c);
     PN_CHECK(c.weight_decay == 0.0, "--weight-decay: the involution seed uses Adam without weight decay");
-    return std::make_unique<optim::Adam<float>>(m, optim::AdamOptions::keras());
-  };
-  p.schedule = [](const Cli&, const Common& c, int64_t) { return constant_lr(c.lr); };
-  p.augment = [](const Cli&, bool) { return data::AugmentOptions{.rescale = true}; };
-  p.input_shape = [](const Cli&) { return Shape{32, 32, 3}; };
-  p.pictures = [](const Cli& cli, const Common& c, Model& m, const data::ImageSet& test) {
-    if (model_kind(cli) == "inv") kernel_pictures(c, m, test);
-  };
-  return run_program(argc, argv, p);
+
+    const bool inv = model_kind(cli) == "inv";
+    const models::InvolutionNetConfig mc{.kernel = cli.get<int64_t>("--kernel"),
+                                         .groups = cli.get<int64_t>("--groups"),
+                                         .reduction = cli.get<int64_t>("--reduction")};
+    Generator init(static_cast<uint64_t>(c.seed)), masks(static_cast<uint64_t>(c.seed) + 1);
+    nn::Handle<nn::Sequential<float>> model =
+        inv ? models::involution_net<float>(mc, init) : models::conv_net<float>(mc, init);
+    model->to(c.device);
+    const std::string tag = inv ? "involution-net" : "conv-net";
+    print_summary(*model, {32, 32, 3}, tag);
+
+    const data::AugmentOptions pixels{.rescale = true};  // [0, 1], no augmentation
+    RunData d(c, kDefaults, pixels, pixels);
+    if (!c.evaluate.empty()) return evaluate_checkpoint(*model, d, c, tag, kLoss, false);
+
+    optim::Adam<float> opt(*model, optim::AdamOptions::keras());
+    train::FitConfig fc = fit_config(cli, c, d, tag, kLoss, false);
+    fc.metadata = {{"kernel", std::to_string(mc.kernel)},
+                   {"groups", std::to_string(mc.groups)},
+                   {"reduction", std::to_string(mc.reduction)}};
+    fit_and_score(*model, opt, masks, fc, d, c);
+    if (inv) kernel_pictures(c, *model, d.splits.test);
+    return 0;
+  });
 }

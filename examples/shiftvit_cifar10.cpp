@@ -72,7 +72,6 @@ void predict(const Cli& cli, const Common& c, Model& model) {
   const std::string dir = cli.get<std::string>("--predict");
   std::string weights = cli.get<std::string>("--weights");
   if (weights.empty()) weights = c.save + "/best.safetensors";
-  model.to(c.device);
   io::load_model(weights, model, "shiftvit");
   model.eval();
   const std::vector<std::string> files = data::list_images(dir);
@@ -95,91 +94,107 @@ void predict(const Cli& cli, const Common& c, Model& model) {
     std::printf("\n");
   }
 }
+
+constexpr const char* kName = "shiftvit_cifar10";
+const Defaults kDefaults{.epochs = 100,
+                         .batch_size = 256,
+                         .patience = 5,
+                         .lr = 1e-3,
+                         .weight_decay = 1e-4,
+                         .val_images = 10000,
+                         .val = ValSplit::Tail};
+constexpr train::LossKind kLoss = train::LossKind::Logits;
+
+void add_flags(Cli& cli) {
+  cli.section("model");
+  cli.add<int64_t>("--patch", 4, "patch size of the projection");
+  cli.add<int64_t>("--dim", 96, "channels after the projection (doubled by each patch merging)");
+  cli.add<std::string>("--stages", "2,4,8,2", "shift blocks per stage");
+  cli.add<int64_t>("--num-div", 12, "channel divisions of the shift");
+  cli.add<int64_t>("--shift", 1, "pixels each shifted group moves");
+  cli.add<std::string>("--shift-group", "paper",
+                       "paper (g = C / num_div, the official code) or keras (the seed's "
+                       "tf.split reading)");
+  cli.add<double>("--mlp-ratio", 2.0, "MLP expansion ratio");
+  cli.add<double>("--dropout", 0.2, "MLP dropout rate");
+  cli.add<double>("--drop-path", 0.2, "largest stochastic-depth rate (linear from 0 within each stage)");
+  cli.add<double>("--eps", 1e-5, "LayerNorm epsilon");
+  cli.add<int64_t>("--image-size", 48, "training crop (images are resized to size + 4 first)");
+  cli.section("optimizer");
+  cli.add<double>("--lr-start", 1e-5, "learning rate at step 0 (warmup start)");
+  cli.add<double>("--warmup", 0.15, "fraction of the steps spent warming up");
+  cli.add<std::string>("--adamw", "tfa",
+                       "AdamW convention: tfa (the seed: weight decay not scaled by lr), keras "
+                       "or pytorch");
+  cli.section("inference");
+  cli.add<std::string>("--predict", "", "classify the images of this folder and exit");
+  cli.add<std::string>("--weights", "", "model for --predict (default: <save>/best.safetensors)");
+}
+
+// The seed's warmup-cosine: total_steps = int(len(x_train) / batch_size * epochs), the first
+// int(total * warmup) of them warming up.
+std::function<double(int64_t)> schedule_of(const Cli& cli, const Common& c, int64_t train_images) {
+  const double warmup = cli.get<double>("--warmup");
+  PN_CHECK(warmup >= 0 && warmup <= 1, "--warmup ", warmup, " must be a fraction in [0, 1]");
+  const auto total = static_cast<int64_t>(static_cast<double>(train_images) / static_cast<double>(c.batch_size) *
+                                          static_cast<double>(c.epochs));
+  const optim::WarmupCosine s{.lr_start = cli.get<double>("--lr-start"),
+                              .lr_max = c.lr,
+                              .warmup_steps = static_cast<int64_t>(static_cast<double>(total) * warmup),
+                              .total_steps = total};
+  s.validate();
+  return [s](int64_t step) { return s(step); };
+}
+
+std::map<std::string, std::string> metadata_of(const Cli& cli, const models::ShiftViTConfig& m) {
+  std::string stages;
+  for (int64_t d : m.depths) {
+    if (!stages.empty()) stages += ',';
+    stages += std::to_string(d);
+  }
+  return {{"dim", std::to_string(m.dim)},
+          {"patch", std::to_string(m.patch)},
+          {"stages", stages},
+          {"num_div", std::to_string(m.num_div)},
+          {"shift", std::to_string(m.shift)},
+          {"mlp_ratio", train::detail::exact(m.mlp_ratio)},
+          {"eps", train::detail::exact(m.eps)},
+          {"image_size", std::to_string(cli.get<int64_t>("--image-size"))},
+          {"shift_group", cli.get<std::string>("--shift-group")}};
+}
 }  // namespace
 
 int main(int argc, char** argv) {
-  Program p;
-  p.name = "shiftvit_cifar10";
-  p.about =
-      "Train ShiftViT on CIFAR-10 as the ShiftViT seed does (dim 96, stages 2-4-8-2, AdamW with\n"
-      "warmup-cosine, early stopping), or classify a folder of images with --predict DIR.";
-  p.defaults = {.epochs = 100,
-                .batch_size = 256,
-                .patience = 5,
-                .lr = 1e-3,
-                .weight_decay = 1e-4,
-                .val_images = 10000,
-                .val = ValSplit::Tail};
-  p.loss = train::LossKind::Logits;
-  p.top5 = true;
-  p.add_flags = [](Cli& cli) {
-    cli.section("model");
-    cli.add<int64_t>("--patch", 4, "patch size of the projection");
-    cli.add<int64_t>("--dim", 96, "channels after the projection (doubled by each patch merging)");
-    cli.add<std::string>("--stages", "2,4,8,2", "shift blocks per stage");
-    cli.add<int64_t>("--num-div", 12, "channel divisions of the shift");
-    cli.add<int64_t>("--shift", 1, "pixels each shifted group moves");
-    cli.add<std::string>("--shift-group", "paper",
-                         "paper (g = C / num_div, the official code) or keras (the seed's "
-                         "tf.split reading)");
-    cli.add<double>("--mlp-ratio", 2.0, "MLP expansion ratio");
-    cli.add<double>("--dropout", 0.2, "MLP dropout rate");
-    cli.add<double>("--drop-path", 0.2, "largest stochastic-depth rate (linear from 0 within each stage)");
-    cli.add<double>("--eps", 1e-5, "LayerNorm epsilon");
-    cli.add<int64_t>("--image-size", 48, "training crop (images are resized to size + 4 first)");
-    cli.section("optimizer");
-    cli.add<double>("--lr-start", 1e-5, "learning rate at step 0 (warmup start)");
-    cli.add<double>("--warmup", 0.15, "fraction of the steps spent warming up");
-    cli.add<std::string>("--adamw", "tfa",
-                         "AdamW convention: tfa (the seed: weight decay not scaled by lr), keras "
-                         "or pytorch");
-    cli.section("inference");
-    cli.add<std::string>("--predict", "", "classify the images of this folder and exit");
-    cli.add<std::string>("--weights", "", "model for --predict (default: <save>/best.safetensors)");
-  };
-  p.tag = [](const Cli&) { return std::string("shiftvit"); };
-  p.config = [](const Cli& cli) {
-    const auto c = config_of(cli);
-    std::string stages;
-    for (int64_t d : c.depths) stages += (stages.empty() ? "" : ",") + std::to_string(d);
-    return std::map<std::string, std::string>{{"dim", std::to_string(c.dim)},
-                                              {"patch", std::to_string(c.patch)},
-                                              {"stages", stages},
-                                              {"num_div", std::to_string(c.num_div)},
-                                              {"shift", std::to_string(c.shift)},
-                                              {"mlp_ratio", train::detail::exact(c.mlp_ratio)},
-                                              {"eps", train::detail::exact(c.eps)},
-                                              {"image_size", std::to_string(cli.get<int64_t>("--image-size"))},
-                                              {"shift_group", cli.get<std::string>("--shift-group")}};
-  };
-  p.build = [](const Cli& cli, const Common&, Generator& init, Generator& masks) -> std::shared_ptr<Model> {
-    return std::make_shared<models::ShiftViT<float>>(config_of(cli), init, &masks);
-  };
-  p.optimizer = [](const Cli& cli, const Common& c, Model& m) -> std::unique_ptr<optim::Optimizer<float>> {
-    return std::make_unique<optim::AdamW<float>>(m, adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
-  };
-  p.schedule = [](const Cli& cli, const Common& c, int64_t train_images) -> std::function<double(int64_t)> {
-    const double warmup = cli.get<double>("--warmup");
-    PN_CHECK(warmup >= 0 && warmup <= 1, "--warmup ", warmup, " must be a fraction in [0, 1]");
-    // The seed: total_steps = int(len(x_train) / batch_size * epochs), warmup = int(total * 0.15).
-    const auto total = static_cast<int64_t>(static_cast<double>(train_images) / static_cast<double>(c.batch_size) *
-                                            static_cast<double>(c.epochs));
-    const optim::WarmupCosine s{.lr_start = cli.get<double>("--lr-start"),
-                                .lr_max = c.lr,
-                                .warmup_steps = static_cast<int64_t>(static_cast<double>(total) * warmup),
-                                .total_steps = total};
-    s.validate();
-    return [s](int64_t step) { return s(step); };
-  };
-  p.augment = augment_of;
-  p.input_shape = [](const Cli& cli) {
+  return guarded_main(kName, [&] {
+    Cli cli(kName,
+            "Train ShiftViT on CIFAR-10 as the ShiftViT seed does (dim 96, stages 2-4-8-2, AdamW with\n"
+            "warmup-cosine, early stopping), or classify a folder of images with --predict DIR.");
+    add_common_flags(cli, kDefaults, kName);
+    add_flags(cli);
+    if (!cli.parse(argc, argv)) return 0;
+    Common c = read_common(cli);
+    check_common(c);
+
+    Generator init(static_cast<uint64_t>(c.seed)), masks(static_cast<uint64_t>(c.seed) + 1);
+    const models::ShiftViTConfig mc = config_of(cli);
+    models::ShiftViT<float> model(mc, init, &masks);
+    model.to(c.device);
+    if (!cli.get<std::string>("--predict").empty()) {  // the seed's inference: no data set
+      predict(cli, c, model);
+      return 0;
+    }
+    const std::string tag = "shiftvit";
     const int64_t size = cli.get<int64_t>("--image-size");
-    return Shape{size, size, 3};
-  };
-  p.alternative = [](const Cli& cli, const Common& c, Model& m) {
-    if (cli.get<std::string>("--predict").empty()) return false;
-    predict(cli, c, m);
-    return true;
-  };
-  return run_program(argc, argv, p);
+    print_summary(model, {size, size, 3}, tag);
+
+    RunData d(c, kDefaults, augment_of(cli, true), augment_of(cli, false));
+    if (!c.evaluate.empty()) return evaluate_checkpoint(model, d, c, tag, kLoss, true);
+
+    optim::AdamW<float> opt(model, adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
+    train::FitConfig fc = fit_config(cli, c, d, tag, kLoss, true);
+    fc.metadata = metadata_of(cli, mc);
+    fc.lr = schedule_of(cli, c, d.splits.train.n);
+    fit_and_score(model, opt, masks, fc, d, c);
+    return 0;
+  });
 }

@@ -1,9 +1,16 @@
-// What the three example programs share: the common flags, loading CIFAR-10 (binary
-// layout or an image folder, or synthetic data) with a seed's split, the train /
-// evaluate / resume flow around train::Trainer, the final test line, and the curves.
+// What the three example programs share, as steps each program's main() calls in order:
 //
-// A program fills a Program (its name, the seed's defaults, how to build its model and
-// optimizer, its augmentation, its pictures) and calls run_program(argc, argv, program).
+//   guarded_main(name, [&] {           // every error: a message and exit status 2
+//     Cli cli(...); add_common_flags(cli, defaults, name); <the program's flags>;
+//     if (!cli.parse(argc, argv)) return 0;
+//     Common c = read_common(cli); check_common(c);
+//     <build the model>; model.to(c.device); print_summary(model, input shape, tag);
+//     RunData d(c, defaults, train augmentation, eval augmentation);   // CIFAR-10 + loaders
+//     if (!c.evaluate.empty()) return evaluate_checkpoint(model, d, c, tag, loss, top5);
+//     <the optimizer>; train::FitConfig fc = fit_config(cli, c, d, tag, loss, top5); <schedule>
+//     fit_and_score(model, opt, masks, fc, d, c);   // fit or resume, curves, test line
+//     <pictures>; return 0;
+//   });
 #pragma once
 
 #include <filesystem>
@@ -51,30 +58,6 @@ struct Common {
   double lr = 0, weight_decay = 0;
   bool synthetic = false, progress = true, tf32 = false, allow_nonfinite = false, allow_changed_settings = false;
   Device device = Device::cpu();
-};
-
-struct Program {
-  std::string name, about;
-  Defaults defaults;
-  train::LossKind loss = train::LossKind::Logits;
-  bool top5 = false;
-  std::function<void(Cli&)> add_flags;  // the program's own flags
-  // Called after parsing, before anything is loaded: may change the common values (the
-  // ConvMixer program's CPU profile does).
-  std::function<void(const Cli&, Common&)> adjust;
-  // The model and the metadata that identifies it in checkpoints ("model" tag + config).
-  std::function<std::shared_ptr<Model>(const Cli&, const Common&, Generator& init, Generator& masks)> build;
-  std::function<std::string(const Cli&)> tag;
-  std::function<std::map<std::string, std::string>(const Cli&)> config;
-  std::function<std::unique_ptr<optim::Optimizer<float>>(const Cli&, const Common&, Model&)> optimizer;
-  // lr for an optimizer step count, given the number of training images.
-  std::function<std::function<double(int64_t)>(const Cli&, const Common&, int64_t train_images)> schedule;
-  std::function<data::AugmentOptions(const Cli&, bool training)> augment;
-  std::function<Shape(const Cli&)> input_shape;  // one image after augmentation, for the summary
-  // Pictures after training (curves are drawn for every program).
-  std::function<void(const Cli&, const Common&, Model&, const data::ImageSet& test)> pictures;
-  // Extra work instead of training (ShiftViT's --predict); returns true when it handled the run.
-  std::function<bool(const Cli&, const Common&, Model&)> alternative;
 };
 
 // The AdamW convention named by --adamw: keras (Keras 3), tfa (TensorFlow Addons: decay not
@@ -253,52 +236,57 @@ inline void print_test(const train::EvalResult& r, bool top5) {
   std::fflush(stdout);
 }
 
-inline int run_program_impl(int argc, char** argv, const Program& p) {
-  Cli cli(p.name, p.about);
-  add_common_flags(cli, p.defaults, p.name);
-  if (p.add_flags) p.add_flags(cli);
-  if (!cli.parse(argc, argv)) return 0;
-  Common c = read_common(cli);
-  if (p.adjust) p.adjust(cli, c);
-  check_common(c);
-  Generator init(static_cast<uint64_t>(c.seed)), masks(static_cast<uint64_t>(c.seed) + 1);
-  std::shared_ptr<Model> model = p.build(cli, c, init, masks);
-  if (p.alternative && p.alternative(cli, c, *model)) return 0;  // ShiftViT's --predict: no data set
-  std::cout << nn::summary(*model, p.input_shape(cli), p.tag(cli)).str();
+inline void print_summary(Model& model, const Shape& input, const std::string& tag) {
+  std::cout << nn::summary(model, input, tag).str();
+}
 
-  const Splits s = load_splits(c, p.defaults);
-  data::LoaderOptions tl{.batch_size = c.batch_size,
-                         .shuffle = true,
-                         .shuffle_buffer = c.shuffle_buffer,
-                         .training = true,
-                         .seed = static_cast<uint64_t>(c.seed),
-                         .augment = p.augment(cli, true)};
-  data::LoaderOptions el{.batch_size = c.batch_size,
-                         .shuffle = false,
-                         .training = false,
-                         .seed = static_cast<uint64_t>(c.seed),
-                         .augment = p.augment(cli, false)};
-  data::BatchLoader<float> train_loader(s.train, tl), val_loader(s.val, el), test_loader(s.test, el);
-  model->to(c.device);
-  const std::string tag = p.tag(cli);
+// One run's data: the seed's splits and their loaders (the validation loader reads the test
+// set where the seed validates on it). The loaders hold pointers into `splits`.
+struct RunData {
+  Splits splits;
+  data::BatchLoader<float> train, val, test;
 
-  if (!c.evaluate.empty()) {
-    io::load_model(c.evaluate, *model, tag);
-    std::cout << "evaluating " << c.evaluate << " on " << s.test.n << " test images\n";
-    print_test(train::evaluate(*model, test_loader, p.loss, c.device), p.top5);
-    return 0;
+  RunData(const Common& c, const Defaults& d, const data::AugmentOptions& train_aug,
+          const data::AugmentOptions& eval_aug)
+      : splits(load_splits(c, d)),
+        train(splits.train, {.batch_size = c.batch_size,
+                             .shuffle = true,
+                             .shuffle_buffer = c.shuffle_buffer,
+                             .training = true,
+                             .seed = static_cast<uint64_t>(c.seed),
+                             .augment = train_aug}),
+        val(splits.val, eval_options(c, eval_aug)),
+        test(splits.test, eval_options(c, eval_aug)) {}
+
+ private:
+  static data::LoaderOptions eval_options(const Common& c, const data::AugmentOptions& aug) {
+    return {.batch_size = c.batch_size,
+            .shuffle = false,
+            .training = false,
+            .seed = static_cast<uint64_t>(c.seed),
+            .augment = aug};
   }
+};
 
-  std::cout << "data: " << s.train.n << " training, " << s.val.n
-            << (s.val_is_test ? " validation (the test set, as the seed)" : " validation") << ", " << s.test.n
-            << " test images; " << train_loader.batches_per_epoch() << " steps per epoch\n";
-  std::unique_ptr<optim::Optimizer<float>> opt = p.optimizer(cli, c, *model);
+// --evaluate: scores the checkpoint on the test set.
+inline int evaluate_checkpoint(Model& model, RunData& d, const Common& c, const std::string& tag, train::LossKind loss,
+                               bool top5) {
+  io::load_model(c.evaluate, model, tag);
+  std::cout << "evaluating " << c.evaluate << " on " << d.splits.test.n << " test images\n";
+  print_test(train::evaluate(model, d.test, loss, c.device), top5);
+  return 0;
+}
+
+// The Trainer's settings from the common flags. run_settings are the ones a --resume must
+// not contradict (train/trainer.hpp).
+inline train::FitConfig fit_config(const Cli& cli, const Common& c, const RunData& d, const std::string& tag,
+                                   train::LossKind loss, bool top5) {
   train::FitConfig fc;
   fc.epochs = c.epochs;
   fc.max_steps = c.max_steps;
   fc.patience = cli.get<int64_t>("--patience");
-  fc.loss = p.loss;
-  fc.top5 = p.top5;
+  fc.loss = loss;
+  fc.top5 = top5;
   fc.out_dir = c.save;
   fc.csv_path = c.log;
   fc.checkpoint_every = c.checkpoint_every;
@@ -307,41 +295,47 @@ inline int run_program_impl(int argc, char** argv, const Program& p) {
   fc.run_settings = {
       {"--batch-size", std::to_string(c.batch_size)},           {"--seed", std::to_string(c.seed)},
       {"--shuffle-buffer", std::to_string(c.shuffle_buffer)},   {"--lr", train::detail::exact(c.lr)},
-      {"--weight-decay", train::detail::exact(c.weight_decay)}, {"training images", std::to_string(s.train.n)}};
+      {"--weight-decay", train::detail::exact(c.weight_decay)}, {"training images", std::to_string(d.splits.train.n)}};
   fc.model_tag = tag;
-  fc.metadata = p.config(cli);
-  fc.lr = p.schedule(cli, c, s.train.n);
+  fc.lr = constant_lr(c.lr);
   fc.device = c.device;
   fc.progress = c.progress;
-  train::Trainer<float> trainer(*model, *opt, masks, fc);
-  if (!c.resume.empty()) trainer.resume(c.resume);
-  trainer.fit(train_loader, &val_loader);
-  draw_curves(trainer.history(), c.save + "/curves.png", true);
-
-  // The seeds end by scoring the best checkpoint on the test set.
-  const bool have_best = std::filesystem::exists(trainer.best_path());
-  if (have_best) io::load_model(trainer.best_path(), *model, tag);
-  std::cout << "scoring " << (have_best ? trainer.best_path() : std::string("the final weights")) << " on " << s.test.n
-            << " test images\n";
-  print_test(train::evaluate(*model, test_loader, p.loss, c.device), p.top5);
-  if (p.pictures) p.pictures(cli, c, *model, s.test);
-  return 0;
+  return fc;
 }
 
-// Runs the program; a patchnet::Error (bad flag, bad data, bad checkpoint) prints its
+// Trains (continuing from --resume), draws curves.png, then scores the best checkpoint (as
+// the seeds do; the final weights when there is none) on the test set.
+inline void fit_and_score(Model& model, optim::Optimizer<float>& opt, Generator& masks, const train::FitConfig& fc,
+                          RunData& d, const Common& c) {
+  std::cout << "data: " << d.splits.train.n << " training, " << d.splits.val.n
+            << (d.splits.val_is_test ? " validation (the test set, as the seed)" : " validation") << ", "
+            << d.splits.test.n << " test images; " << d.train.batches_per_epoch() << " steps per epoch\n";
+  train::Trainer<float> trainer(model, opt, masks, fc);
+  if (!c.resume.empty()) trainer.resume(c.resume);
+  trainer.fit(d.train, &d.val);
+  draw_curves(trainer.history(), c.save + "/curves.png", true);
+  const bool have_best = std::filesystem::exists(trainer.best_path());
+  if (have_best) io::load_model(trainer.best_path(), model, fc.model_tag);
+  std::cout << "scoring " << (have_best ? trainer.best_path() : std::string("the final weights")) << " on "
+            << d.splits.test.n << " test images\n";
+  print_test(train::evaluate(model, d.test, fc.loss, c.device), fc.top5);
+}
+
+// Runs a program's body; a patchnet::Error (bad flag, bad data, bad checkpoint) prints its
 // message and exits with status 2. Anything else that escapes (a bug: the library throws
 // only patchnet::Error) is reported the same way with its type, never an abort.
-inline int run_program(int argc, char** argv, const Program& p) {
+template <class Body>
+int guarded_main(const char* name, Body&& body) {
   try {
-    return run_program_impl(argc, argv, p);
+    return body();
   } catch (const Error& e) {
-    std::cerr << p.name << ": error: " << e.what() << "\n";
+    std::cerr << name << ": error: " << e.what() << "\n";
   } catch (const std::bad_alloc&) {
-    std::cerr << p.name << ": error: out of memory (std::bad_alloc)\n";
+    std::cerr << name << ": error: out of memory (std::bad_alloc)\n";
   } catch (const std::exception& e) {
-    std::cerr << p.name << ": error: unexpected " << typeid(e).name() << ": " << e.what() << "\n";
+    std::cerr << name << ": error: unexpected " << typeid(e).name() << ": " << e.what() << "\n";
   } catch (...) {
-    std::cerr << p.name << ": error: unexpected exception of unknown type\n";
+    std::cerr << name << ": error: unexpected exception of unknown type\n";
   }
   return 2;
 }
