@@ -1,8 +1,9 @@
-// batch_norm (ConvMixer: [128,16,16,256], 17 per step) and layer_norm (ShiftViT stage 1:
-// [256,12,12,96]). Bytes are the ideal traffic (x read, y written; backward g and x read,
-// dx written); FLOPs count the statistics and the normalisation, multiply-add = 2.
+// batch_norm (ConvMixer: [128,16,16,256], 17 per step), layer_norm (ShiftViT stage 1:
+// [256,12,12,96]) and group_norm (ConvMixer's shape, 32 groups). Bytes are the ideal traffic (x read, y written;
+// backward g and x read, dx written); FLOPs count the statistics and the normalisation, multiply-add = 2.
 #include "bench_util.hpp"
 #include "patchnet/ops/batch_norm.hpp"
+#include "patchnet/ops/group_norm.hpp"
 #include "patchnet/ops/layer_norm.hpp"
 
 using namespace patchnet;
@@ -84,3 +85,21 @@ static void BM_layer_norm_fwd_bwd(benchmark::State& state) {
   report(state, 5 * n * sizeof(float), (kNormFwdFlops + kNormBwdFlops) * n);
 }
 BENCHMARK(BM_layer_norm_fwd_bwd)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// group_norm on ConvMixer's activation shape with 32 groups of 8 channels (GroupNorm(32, 256)).
+static void BM_group_norm_fwd_bwd(benchmark::State& state) {
+  auto x = input(convmixer(), 1, true), gamma = input({ConvMixerShape::C}, 2, true),
+       beta = input({ConvMixerShape::C}, 3, true);
+  auto g = Tensor<float>::ones(x.shape());
+  auto step = [&] {
+    group_norm(x, 32, gamma, beta).backward(g);
+    x.zero_grad();
+    gamma.zero_grad();
+    beta.zero_grad();
+  };
+  step();  // warm-up: first-touch of the gradient buffers
+  for (auto _ : state) step();
+  const double n = static_cast<double>(x.numel());
+  report(state, 5 * n * sizeof(float), (kNormFwdFlops + kNormBwdFlops) * n);
+}
+BENCHMARK(BM_group_norm_fwd_bwd)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -22,6 +22,7 @@
 #include "patchnet/ops/conv.hpp"
 #include "patchnet/ops/batch_norm.hpp"
 #include "patchnet/ops/layer_norm.hpp"
+#include "patchnet/ops/group_norm.hpp"
 #include "patchnet/ops/pool.hpp"
 #include "patchnet/ops/activation.hpp"
 #include "patchnet/ops/loss.hpp"

@@ -1,6 +1,7 @@
-// Op table: batch_norm (training and eval) and layer_norm. Running buffers are made inside
+// Op table: batch_norm (training and eval), layer_norm and group_norm. Running buffers are made inside
 // each lambda, so every call starts from the same state and the function is deterministic.
 #include "patchnet/ops/batch_norm.hpp"
+#include "patchnet/ops/group_norm.hpp"
 #include "patchnet/ops/layer_norm.hpp"
 #include "support/op_cases.hpp"
 
@@ -66,4 +67,17 @@ PN_OP_CASES("layer_norm") {
   });
   cases.add("last dim 1 (output is beta)", {{4, 1}, {1}, {1}},
             [](const auto& in) { return layer_norm(in[0], in[1], in[2]) + in[0]; });
+}
+
+PN_OP_CASES("group_norm") {
+  cases.add("2x3x4x6, 3 groups, gamma beta", {{2, 3, 4, 6}, {6}, {6}},
+            [](const auto& in) { return group_norm(in[0], 3, in[1], in[2]); });
+  cases.add("1 group (the whole image)", {{2, 2, 3, 5}, {5}, {5}},
+            [](const auto& in) { return group_norm(in[0], 1, in[1], in[2]); });
+  cases.add("groups = channels (instance norm), eps 1e-3", {{3, 3, 2, 4}, {4}, {4}},
+            [](const auto& in) { return group_norm(in[0], 4, in[1], in[2], 1e-3); });
+  cases.add("odd 1x5x3x12, 4 groups, no affine", {{1, 5, 3, 12}}, [](const auto& in) {
+    using T = typename std::decay_t<decltype(in[0])>::value_type;
+    return group_norm(in[0], 4, Tensor<T>(), Tensor<T>());
+  });
 }

@@ -131,6 +131,10 @@ def layer_norm(x, gamma, beta, eps=1e-5):
     return F.layer_norm(x, (x.shape[-1],), gamma, beta, eps)
 
 
+def group_norm(x, groups, gamma, beta, eps=1e-5):
+    return nhwc(F.group_norm(nchw(x), groups, gamma, beta, eps))
+
+
 def max_pool2d(x, pool, stride, padding):
     """TF max pool: "same" pads never win (padded with -inf)."""
     pads = window_pads(x, pool[0], pool[1], stride[0], stride[1], padding)
@@ -336,8 +340,8 @@ def gen_conv():
 
 
 def gen_norm():
-    g = GoldenFile("norm", "batch_norm (Keras: momentum 0.99, eps 1e-3, over all dims but the last) "
-                           "and layer_norm (last dim).")
+    g = GoldenFile("norm", "batch_norm (Keras: momentum 0.99, eps 1e-3, over all dims but the last), "
+                           "layer_norm (last dim) and group_norm (NHWC, PyTorch's F.group_norm).")
     # name, x shape, training, momentum, eps, unbiased_running_var
     bns = [("train_4x3x3x5", (4, 3, 3, 5), True, 0.99, 1e-3, False),
            ("train_2d_6x7_m0.9", (6, 7), True, 0.9, 1e-3, False),
@@ -363,6 +367,15 @@ def gen_norm():
         inputs = {"x": r.uniform(*sx, lo=-2.0, hi=3.0), "gamma": r.uniform(c, lo=0.5, hi=1.5), "beta": r.uniform(c)}
         run_case(g, "layer_norm_" + name, {"op": "layer_norm", "eps": eps}, inputs,
                  lambda x, gamma, beta, eps=eps: {"y": layer_norm(x, gamma, beta, eps)}, ["y"], r)
+
+    for name, sx, groups, eps in [("2x3x4x8_g4", (2, 3, 4, 8), 4, 1e-5), ("1x5x3x6_g1_eps1e-3", (1, 5, 3, 6), 1, 1e-3),
+                                  ("3x2x2x4_g4", (3, 2, 2, 4), 4, 1e-5)]:
+        r = Inputs("group_norm/" + name)
+        c = sx[-1]
+        inputs = {"x": r.uniform(*sx, lo=-2.0, hi=3.0), "gamma": r.uniform(c, lo=0.5, hi=1.5), "beta": r.uniform(c)}
+        run_case(g, "group_norm_" + name, {"op": "group_norm", "groups": groups, "eps": eps}, inputs,
+                 lambda x, gamma, beta, groups=groups, eps=eps: {"y": group_norm(x, groups, gamma, beta, eps)},
+                 ["y"], r)
     return g
 
 

@@ -58,6 +58,10 @@ TEST_CASE("bad input: normalisation, pooling, activations, losses, dropout") {
   CHECK_THROWS_PN(batch_norm(t({2, 4, 4, 3}), c4, c4, c4, c4, true), "batch_norm");
   CHECK_THROWS_PN(batch_norm(t({2, 4, 4, 3}), c3, c3, c3, c3, true, BatchNormOptions{.eps = -1}), "batch_norm");
   CHECK_THROWS_PN(layer_norm(t({2, 3}), c4, c4), "layer_norm");
+  CHECK_THROWS_PN(group_norm(t({2, 4, 4, 6}), 4, Tensor<float>(), Tensor<float>()), "group_norm");
+  CHECK_THROWS_PN(group_norm(t({2, 4, 6}), 3, Tensor<float>(), Tensor<float>()), "group_norm");
+  CHECK_THROWS_PN(group_norm(t({2, 4, 4, 3}), 3, c4, c4), "group_norm");
+  CHECK_THROWS_PN(group_norm(t({2, 4, 4, 3}), 0, c3, c3), "group_norm");
   CHECK_THROWS_PN(max_pool2d(t({1, 4, 4}), Pool2dOptions{}), "max_pool2d");
   CHECK_THROWS_PN(max_pool2d(t({1, 4, 4, 2}), Pool2dOptions{.pool = 5}), "max_pool2d");
   CHECK_THROWS_PN(avg_pool2d(t({1, 4, 4, 2}), Pool2dOptions{.pool = 0}), "avg_pool2d");

@@ -10,4 +10,5 @@ mkdir -p "$out"
 rm -f "$out"/*.cu "$out"/*.cuh
 python3 "$here/conv.py" "$src" "$out" \
   'pool.cu|N < 65535 ? N : 65535|N < ::emu_cap() ? N : ::emu_cap()' \
-  'norm.cuh|b > 65535 ? 65535 : b|b > ::emu_cap() ? ::emu_cap() : b'
+  'norm.cuh|b > 65535 ? 65535 : b|b > ::emu_cap() ? ::emu_cap() : b' \
+  'group_norm.cu|int64_t{1} << 16|int64_t{::emu_cap()}'

@@ -2,7 +2,9 @@
 #include "tu.hpp"
 #include "batch_norm.cu"  // generated: $EMU_BUILD/gen (gen.sh)
 #include "layer_norm.cu"  // generated: $EMU_BUILD/gen (gen.sh)
+#include "group_norm.cu"  // generated: $EMU_BUILD/gen (gen.sh)
 #include "patchnet/cpu/batch_norm.hpp"
+#include "patchnet/cpu/group_norm.hpp"
 #include "patchnet/cpu/layer_norm.hpp"
 #include "patchnet/math/norm.hpp"
 using namespace patchnet;
@@ -173,6 +175,53 @@ void ln_case(int64_t rows, int64_t C, int off, double tol) {
   for (int k = 0; k < 6; ++k) same_bits(out[0][k], out[1][k], "ln out " + std::to_string(k));
 }
 
+// group_norm: forward, then dx and g * xhat from the CPU's mean / rstd (the op sums g xhat
+// with column_sum, emulated in t_conv); g xhat is checked against the CPU's formula.
+template <class T>
+void gn_case(int64_t N, int64_t HW, int64_t C, int64_t groups, int off, double tol) {
+  char b[200];
+  std::snprintf(b, sizeof b, "%s gn N %ld HW %ld C %ld groups %ld off %d", sizeof(T) == 4 ? "float" : "double", N, HW,
+                C, groups, off);
+  g_case = b;
+  const int64_t n = N * HW * C;
+  auto x = rnd<T>(n, -2, 2);
+  for (int64_t i = 0; i < n; i += 3) x[i] += T(20);  // a large mean: the two-pass variance matters
+  auto gam = rnd<T>(C, 0.5, 1.5), bet = rnd<T>(C), g = rnd<T>(n);
+  const math::GroupNormParams p{N, HW, C, groups, 1e-5};
+  auto y1 = poison<T>(n), m1 = poison<T>(N * groups), r1 = poison<T>(N * groups), dx1 = poison<T>(n);
+  cpu::group_norm_forward(x.data(), p, gam.data(), bet.data(), y1.data(), m1.data(), r1.data());
+  cpu::group_norm_backward<T>(g.data(), x.data(), p, m1.data(), r1.data(), gam.data(), dx1.data(), nullptr, nullptr);
+  std::vector<T> gx1(n);  // g * xhat, as the kernel computes it
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t ng = (i / (HW * C)) * groups + (i % C) / (C / groups);
+    gx1[i] = g[i] * ((x[i] - m1[ng]) * r1[ng]);
+  }
+  const bool want_dx = ri(0, 3) != 0, want_gx = ri(0, 1);
+  std::vector<T> out[2][5];
+  for (int o = 0; o < 2; ++o) {
+    emu::g_order = o ? 2 : 0;
+    Buf<T> xb(x, off), gb(g, off), yb(poison<T>(n), off), dxb(poison<T>(n), off), gxb(poison<T>(n), off);
+    std::vector<T> m2 = poison<T>(N * groups), r2 = poison<T>(N * groups);
+    cuda::group_norm_forward(xb.p(), gam.data(), bet.data(), yb.p(), m2.data(), r2.data(), p);
+    cuda::group_norm_backward(gb.p(), xb.p(), m1.data(), r1.data(), gam.data(), want_dx ? dxb.p() : nullptr,
+                              want_gx ? gxb.p() : nullptr, p);
+    out[o][0] = yb.get();
+    out[o][1] = m2;
+    out[o][2] = r2;
+    out[o][3] = dxb.get();
+    out[o][4] = gxb.get();
+  }
+  emu::g_order = 0;
+  cmp(out[0][0], y1, "gn y", tol);
+  cmp(out[0][1], m1, "gn mean", tol);
+  cmp(out[0][2], r1, "gn rstd", tol);
+  if (want_dx) cmp(out[0][3], dx1, "gn dx", tol * 10);
+  else cmp(out[0][3], poison<T>(n), "gn dx not written", 0);
+  if (want_gx) cmp(out[0][4], gx1, "gn g xhat", tol);
+  else cmp(out[0][4], poison<T>(n), "gn g xhat not written", 0);
+  for (int k = 0; k < 5; ++k) same_bits(out[0][k], out[1][k], "gn out " + std::to_string(k));
+}
+
 int main(int argc, char** argv) {
   const int iters = argc > 1 ? std::atoi(argv[1]) : 60;
   for (int it = 0; it < iters; ++it) {
@@ -191,6 +240,10 @@ int main(int argc, char** argv) {
     else bn_case<float>(rows, C, training, ri(0, 1), ri(0, 1), ri(0, 1), ri(1, 2), off, 2e-5);
     if (it % 2) ln_case<double>(rows, C, off, 1e-12);
     else ln_case<float>(rows, C, off, 2e-5);
+    const int64_t groups = ri(1, 6), gN = ri(1, 4), gHW = ri(0, 3) ? ri(1, 20) : ri(60, 400);
+    const int64_t gC = groups * ri(1, 9);
+    if (it % 2) gn_case<double>(gN, gHW, gC, groups, off, 1e-12);
+    else gn_case<float>(gN, gHW, gC, groups, off, 2e-5);
   }
   // eval with zero rows; rows giving many row groups and a y-grid wider than the emulated cap
   bn_case<double>(0, 5, false, true, true, true, 1, 0, 1e-12);
@@ -198,5 +251,7 @@ int main(int argc, char** argv) {
   bn_case<double>(3000, 130, true, false, true, true, 2, 0, 1e-12);
   ln_case<float>(3000, 7, 0, 2e-5);
   ln_case<double>(1000, 130, 0, 1e-12);
-  return finish("batch_norm+layer_norm");
+  gn_case<float>(5, 7, 6, 3, 0, 2e-5);  // 15 (image, group) pairs: more than the emulated grid cap
+  gn_case<double>(2, 300, 8, 8, 1, 1e-12);
+  return finish("batch_norm+layer_norm+group_norm");
 }

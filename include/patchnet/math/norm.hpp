@@ -1,10 +1,12 @@
-// Scalar formulas of batch and layer normalisation, shared by the CPU loops
-// (cpu/batch_norm.hpp, cpu/layer_norm.hpp) and the CUDA kernels (cuda/batch_norm.cu,
-// cuda/layer_norm.cu), so the two paths cannot drift. Each is written in the exact
+// Scalar formulas of batch, layer and group normalisation, shared by the CPU loops
+// (cpu/batch_norm.hpp, cpu/layer_norm.hpp, cpu/group_norm.hpp) and the CUDA kernels
+// (cuda/batch_norm.cu, cuda/layer_norm.cu, cuda/group_norm.cu), so the two paths cannot
+// drift. Each is written in the exact
 // operation order the CPU loops used before, so moving them here changed no CPU bit.
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 
 #include "patchnet/core/config.hpp"
 
@@ -72,5 +74,15 @@ template <class T>
 PATCHNET_HD inline T layer_norm_dx(T g, T gamma, T x, T mean, T rstd, T c1, T c2) {
   return rstd * (g * gamma - c1 - (x - mean) * rstd * c2);
 }
+
+// group_norm of NHWC x viewed as [N, HW, C]: `groups` groups of C / groups consecutive
+// channels, each (image, group) normalised over its HW * C / groups values with the layer
+// norm formulas above. One struct for the CPU loops and the CUDA kernels.
+struct GroupNormParams {
+  int64_t N = 0, HW = 0, C = 0, groups = 1;
+  double eps = 1e-5;
+  PATCHNET_HD int64_t group_channels() const { return C / groups; }
+  PATCHNET_HD int64_t group_size() const { return HW * (C / groups); }
+};
 
 }  // namespace patchnet::math

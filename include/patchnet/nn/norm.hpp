@@ -1,15 +1,18 @@
-// Normalisation layers (ops in ops/batch_norm.hpp and ops/layer_norm.hpp):
+// Normalisation layers (ops in ops/batch_norm.hpp, ops/layer_norm.hpp, ops/group_norm.hpp):
 //   BatchNorm2d  per channel over N, H, W; Keras defaults (momentum 0.99 as a decay,
 //                eps 1e-3), state named as PyTorch's: weight, bias, running_mean,
 //                running_var, num_batches_tracked. Training mode normalises with the batch
 //                statistics and updates the running ones; eval mode uses the running ones.
 //   LayerNorm    per row over the last dimension (channels of an NHWC pixel); weight, bias.
+//   GroupNorm    per image and group of C / G channels over H, W and the group's channels
+//                (PyTorch GroupNorm(G, C) on NHWC); weight, bias.
 #pragma once
 
 #include <string>
 
 #include "patchnet/nn/module.hpp"
 #include "patchnet/ops/batch_norm.hpp"
+#include "patchnet/ops/group_norm.hpp"
 #include "patchnet/ops/layer_norm.hpp"
 
 namespace patchnet::nn {
@@ -64,6 +67,31 @@ class LayerNorm : public Module<T> {
   Tensor<T> weight, bias;
 
  private:
+  double eps_;
+};
+
+struct GroupNormConfig {
+  int64_t groups = 0, channels = 0;
+  double eps = 1e-5;  // PyTorch's default; Keras' GroupNormalization uses 1e-3
+};
+
+template <FloatingPoint T>
+class GroupNorm : public Module<T> {
+ public:
+  explicit GroupNorm(const GroupNormConfig& c) : groups_(c.groups), eps_(c.eps) {
+    PN_CHECK(c.channels > 0 && c.groups > 0 && c.channels % c.groups == 0, type_name(), ": ", c.groups,
+             " groups must divide the ", c.channels, " channels (both positive)");
+    PN_CHECK(c.eps > 0, type_name(), ": eps ", c.eps, " must be positive");
+    weight = this->register_parameter("weight", Tensor<T>::ones({c.channels}));
+    bias = this->register_parameter("bias", Tensor<T>::zeros({c.channels}));
+  }
+  Tensor<T> forward(const Tensor<T>& x) override { return group_norm(x, groups_, weight, bias, eps_); }
+  std::string type_name() const override { return "GroupNorm"; }
+
+  Tensor<T> weight, bias;
+
+ private:
+  int64_t groups_;
   double eps_;
 };
 
