@@ -1,4 +1,4 @@
-// The batch_norm and layer_norm rows of the op table on the GPU, plus what the table does
+// The batch_norm, layer_norm and group_norm rows of the op table on the GPU, plus what the table does
 // not cover: realistic sizes (multi-block reductions), the running statistics after one
 // and three training steps, eval mode, a large mean offset, run-to-run determinism, and
 // the nn::BatchNorm2d / nn::LayerNorm modules moved to the GPU.
@@ -103,6 +103,31 @@ void ln_compare(const Shape& shape, double eps = 1e-5) {
   check_close(gpu.gbeta, cpu.gbeta, 1e-4, 1e-4, name + ": dbeta");
 }
 
+LnResult gn_run(const Shape& shape, int64_t groups, const std::string& name, Device dev) {
+  const int64_t C = shape[3];
+  Tensor<float> x = fresh(uniform<float>(shape, seed_of(name + "/x"), -1.0, 3.0), dev).set_requires_grad();
+  Tensor<float> gamma = fresh(uniform<float>({C}, seed_of(name + "/gamma"), 0.5, 1.5), dev).set_requires_grad();
+  Tensor<float> beta = fresh(uniform<float>({C}, seed_of(name + "/beta")), dev).set_requires_grad();
+  Tensor<float> y = group_norm(x, groups, gamma, beta);
+  REQUIRE(y.device() == dev);
+  y.backward(fresh(uniform<float>(shape, seed_of(name + "/gout")), dev));
+  return {y.detach().to(Device::cpu()), x.grad().to(Device::cpu()), gamma.grad().to(Device::cpu()),
+          beta.grad().to(Device::cpu())};
+}
+
+void gn_compare(const Shape& shape, int64_t groups) {
+  const std::string name = "gn " + shape.str() + " groups " + std::to_string(groups);
+  INFO(name);
+  const LnResult cpu = gn_run(shape, groups, name, Device::cpu()), gpu = gn_run(shape, groups, name, Device::cuda());
+  check_close(gpu.y, cpu.y, 1e-4, 1e-5, name + ": y");
+  check_close(gpu.gx, cpu.gx, 1e-4, 1e-5, name + ": dx");
+  check_close(gpu.ggamma, cpu.ggamma, 1e-4, 1e-4, name + ": dgamma");
+  check_close(gpu.gbeta, cpu.gbeta, 1e-4, 1e-4, name + ": dbeta");
+  const LnResult again = gn_run(shape, groups, name, Device::cuda());
+  CHECK_MESSAGE(again.gx.to_vector() == gpu.gx.to_vector(), name, ": dx differs between two identical GPU runs");
+  CHECK_MESSAGE(again.ggamma.to_vector() == gpu.ggamma.to_vector(), name, ": dgamma differs between two GPU runs");
+}
+
 void check_equal(const Tensor<float>& a, const Tensor<float>& b, const std::string& what) {
   CHECK_MESSAGE(a.to_vector() == b.to_vector(), what, ": differs between two identical GPU runs");
 }
@@ -161,6 +186,12 @@ TEST_CASE("cuda: layer_norm at realistic sizes") {
   ln_compare({5, 7, 13});     // odd C: no vector path
   ln_compare({64, 1000});     // C > 32 vectors per lane pass
   ln_compare({3, 5, 2}, 1e-3);
+}
+
+TEST_CASE("cuda: group_norm at realistic sizes, deterministic") {
+  gn_compare({8, 16, 16, 256}, 32);  // GroupNorm(32, 256) on ConvMixer's activations
+  gn_compare({4, 32, 32, 3}, 1);     // one group: a whole image per block
+  gn_compare({2, 7, 5, 12}, 12);     // instance norm, odd spatial size
 }
 
 TEST_CASE("cuda: nn::BatchNorm2d and nn::LayerNorm moved to the GPU match the CPU") {
