@@ -194,6 +194,9 @@ int main(int argc, char** argv) {
     train::FitConfig fc = fit_config(cli, c, d, tag, kLoss, true);
     fc.metadata = metadata_of(cli, mc);
     fc.lr = schedule_of(cli, c, d.splits.train.n);
+    guard_on_resume(fc, cli,
+                    {"--adamw", "--lr-start", "--warmup", "--image-size", "--dropout", "--drop-path", "--shift-group",
+                     "--shift", "--num-div", "--eps"});
     fit_and_score(model, opt, masks, fc, d, c);
     return 0;
   });

@@ -35,6 +35,12 @@ class Cli {
     flags_.push_back(std::move(f));
     return ref;
   }
+  // A flag's value as exact text (given or default); throws for an undeclared flag.
+  std::string text(const std::string& flag) const {
+    const FlagBase* f = find(flag);
+    PN_CHECK(f != nullptr, program_, ": no flag ", flag, " is declared");
+    return f->value_text();
+  }
   // Whether the user gave the flag (as opposed to its default).
   bool given(const std::string& flag) const {
     for (const auto& f : flags_)
@@ -110,6 +116,7 @@ class Cli {
       return left + help + (d.empty() ? "" : " (default " + d + ")") + "\n";
     }
     virtual std::string metavar() const { return "V"; }
+    virtual std::string value_text() const { return ""; }
   };
   template <class T>
   struct Flag : FlagBase {
@@ -134,6 +141,17 @@ class Cli {
       else if constexpr (std::is_same_v<T, bool>) return "";
       else {
         std::ostringstream os;
+        os << value;
+        return os.str();
+      }
+    }
+    // The value exactly (doubles to 17 digits), for the settings a checkpoint records.
+    std::string value_text() const override {
+      if constexpr (std::is_same_v<T, std::string>) return value;
+      else if constexpr (std::is_same_v<T, bool>) return value ? "1" : "0";
+      else {
+        std::ostringstream os;
+        os.precision(17);
         os << value;
         return os.str();
       }

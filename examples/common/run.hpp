@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -301,6 +302,13 @@ inline train::FitConfig fit_config(const Cli& cli, const Common& c, const RunDat
   fc.device = c.device;
   fc.progress = c.progress;
   return fc;
+}
+
+// Adds program flags that decide a run's course (augmentation, optimizer convention,
+// schedule) to the settings a --resume must match; the model's shape is checked by the
+// checkpoint load itself.
+inline void guard_on_resume(train::FitConfig& fc, const Cli& cli, std::initializer_list<const char*> flags) {
+  for (const char* flag : flags) fc.run_settings[flag] = cli.text(flag);
 }
 
 // Trains (continuing from --resume), draws curves.png, then scores the best checkpoint (as
