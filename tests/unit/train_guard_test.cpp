@@ -1,6 +1,6 @@
 // The trainer's guards against bad input and silent damage: a checkpoint whose metadata is
 // missing or malformed, a run whose loss diverges, a non-finite model offered as the best,
-// and the temporaries a killed run leaves behind.
+// the temporaries a killed run leaves behind, and a log that cannot be written.
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -142,4 +142,25 @@ TEST_CASE("train: a resume whose run settings differ from the checkpoint's is re
   CHECK_NOTHROW(resume("8", false));
   CHECK_THROWS_PN(resume("4", false), "was taken with --batch-size 8, this run has --batch-size 4");
   CHECK_NOTHROW(resume("4", true));
+}
+
+TEST_CASE("train: the log's location is checked before the first step; a failed log write keeps the epoch") {
+  const test::TempDir tmp("guard_log");
+  Tiny t;
+  train::FitConfig c = config(tmp.path / "run", 1e-3);
+  fs::create_directories(tmp.path / "logs" / "log.csv");  // a folder where the log file should be
+  c.csv_path = (tmp.path / "logs" / "log.csv").string();
+  CHECK_THROWS_PN(train::Trainer<float>(*t.model, *t.opt, t.masks, c), "log.csv is a folder, not a file");
+
+  // The location is fine when the run starts and fails later (a folder appears in its way):
+  // the epoch's checkpoint is written before the log, so the run can resume from it.
+  c.csv_path = (tmp.path / "later" / "log.csv").string();
+  train::Trainer<float> tr(*t.model, *t.opt, t.masks, c);
+  fs::create_directories(tmp.path / "later" / "log.csv");
+  data::BatchLoader<float> loader(images(), {.batch_size = 8, .seed = 1});
+  CHECK_THROWS_PN(tr.fit(loader, nullptr), "log.csv");
+  REQUIRE(fs::exists(tr.last_path()));
+  const io::SafeTensors f = io::load_safetensors(tr.last_path());
+  CHECK(f.metadata.at("epoch") == "1");
+  CHECK(f.metadata.at("batch") == "0");
 }

@@ -181,6 +181,17 @@ class Trainer {
       std::filesystem::remove(cfg_.out_dir + "/.write_test", ec);
       io::remove_stale_temporaries(cfg_.out_dir);
     }
+    if (!cfg_.csv_path.empty()) {  // the log elsewhere (--log): its folder takes files too
+      namespace fs = std::filesystem;
+      std::error_code ec;
+      PN_CHECK(!fs::is_directory(cfg_.csv_path, ec), "Trainer: the log ", cfg_.csv_path, " is a folder, not a file");
+      const fs::path folder = fs::path(cfg_.csv_path).parent_path();
+      if (!folder.empty()) fs::create_directories(folder, ec);
+      PN_CHECK(!ec, "Trainer: cannot create the log's folder ", folder.string(), ": ", ec.message());
+      const std::string probe = (folder.empty() ? fs::path(".") : folder).string() + "/.write_test";
+      io::write_file_atomic(probe, "", 0);
+      fs::remove(probe, ec);
+    }
   }
 
   std::string last_path() const { return cfg_.out_dir + "/last.safetensors"; }
@@ -371,9 +382,11 @@ class Trainer {
         *cfg_.log << "early stopping: validation accuracy has not improved for " << cfg_.patience << " epochs (best "
                   << best_ << ")" << std::endl;
     }
-    if (!cfg_.out_dir.empty() || !cfg_.csv_path.empty()) io::write_file_atomic(log_path(), history_.csv());
     run_ = {};
     save_last(epoch_ + 1, 0);  // the epoch is done: resume at the start of the next
+    // The log after the checkpoint: if writing it fails, the epoch is not lost (the
+    // checkpoint holds the history, and a resume writes the log again).
+    if (!cfg_.out_dir.empty() || !cfg_.csv_path.empty()) io::write_file_atomic(log_path(), history_.csv());
   }
 
   // Whether every parameter and buffer is finite (a diverged model never becomes the best).
