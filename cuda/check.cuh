@@ -46,4 +46,10 @@ inline unsigned grid_for(long long n, int threads = 256) {
   return static_cast<unsigned>(blocks < 65535LL * 16 ? (blocks > 0 ? blocks : 1) : 65535LL * 16);
 }
 
+// A block count along a grid dimension capped at 65535 (gridDim.y / .z can hold no more;
+// kernels loop over what is left), at least 1. The emulator caps lower, so those loops run.
+inline unsigned capped_blocks(long long blocks) {
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > 65535 ? 65535 : blocks));
+}
+
 }  // namespace patchnet::cuda::detail

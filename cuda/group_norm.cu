@@ -98,9 +98,7 @@ __global__ void __launch_bounds__(kGroupThreads)
   }
 }
 
-unsigned group_blocks(const math::GroupNormParams& p) {
-  return static_cast<unsigned>(std::min<int64_t>(p.N * p.groups, int64_t{1} << 16));
-}
+unsigned group_blocks(const math::GroupNormParams& p) { return detail::capped_blocks(p.N * p.groups); }
 
 }  // namespace
 

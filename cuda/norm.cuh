@@ -115,7 +115,7 @@ __device__ __forceinline__ void sum_partials(const double* __restrict__ part, in
 // Blocks along y for a grid over row groups of `lanes` rows, `per_thread` rows per thread.
 inline unsigned row_blocks(int64_t rows, int lanes, int per_thread) {
   const int64_t b = (rows + int64_t(lanes) * per_thread - 1) / (int64_t(lanes) * per_thread);
-  return static_cast<unsigned>(b < 1 ? 1 : (b > 65535 ? 65535 : b));
+  return detail::capped_blocks(b);
 }
 
 }  // namespace patchnet::cuda::norm_detail

@@ -215,7 +215,7 @@ template <class T>
 void global_avg_pool_forward(const T* x, T* y, int64_t N, int64_t HW, int64_t C, Stream s) {
   if (N == 0 || C == 0) return;
   const dim3 block(32, kGapLanes);
-  const dim3 grid(static_cast<unsigned>((C + 31) / 32), static_cast<unsigned>(N < 65535 ? N : 65535));
+  const dim3 grid(static_cast<unsigned>((C + 31) / 32), detail::capped_blocks(N));
   global_avg_pool_forward_kernel<<<grid, block, 0, detail::stream_of(s.handle)>>>(x, y, N, HW, C);
   PN_CUDA_CHECK_LAUNCH("global_avg_pool_forward_kernel");
 }

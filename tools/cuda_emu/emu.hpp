@@ -305,3 +305,8 @@ inline unsigned grid_for(long long n, int threads = 256) {
 }  // namespace patchnet::cuda::detail
 inline long long g_ycap = 3;  // emulation-only cap for the 65535 grid.y caps
 inline long long emu_cap() { return g_ycap; }
+namespace patchnet::cuda::detail {
+inline unsigned capped_blocks(long long blocks) {  // check.cuh's, capped at g_ycap
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > g_ycap ? g_ycap : blocks));
+}
+}  // namespace patchnet::cuda::detail
