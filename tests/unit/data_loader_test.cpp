@@ -3,6 +3,7 @@
 // stopping mid-epoch; to_tensor.
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -72,6 +73,7 @@ TEST_CASE("data: epoch_order is a keyed permutation, batches_per_epoch keeps the
 
   CHECK(batches_per_epoch(45000, 128, false) == 352);  // Keras: the last batch has 72 images
   CHECK(batches_per_epoch(45000, 128, true) == 351);
+  CHECK(batches_per_epoch(58, std::numeric_limits<int64_t>::max(), false) == 1);  // no overflow in the rounding
   CHECK(batches_per_epoch(40000, 128, false) == 313);
   CHECK(batches_per_epoch(256, 128, false) == 2);
   CHECK_THROWS_PN(batches_per_epoch(10, 0, false), "batches_per_epoch: batch_size 0 must be positive");

@@ -102,7 +102,7 @@ inline std::vector<int64_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, 
 // Batches in an epoch of n images.
 inline int64_t batches_per_epoch(int64_t n, int64_t batch_size, bool drop_last) {
   PN_CHECK(batch_size > 0, "batches_per_epoch: batch_size ", batch_size, " must be positive");
-  return drop_last ? n / batch_size : (n + batch_size - 1) / batch_size;
+  return drop_last ? n / batch_size : n / batch_size + (n % batch_size != 0);  // no overflow for any batch_size
 }
 
 // Batch b of an epoch whose order is `order`, built on the calling thread (the loader's
