@@ -136,8 +136,10 @@ void add_flags(Cli& cli) {
 std::function<double(int64_t)> schedule_of(const Cli& cli, const Common& c, int64_t train_images) {
   const double warmup = cli.get<double>("--warmup");
   PN_CHECK(warmup >= 0 && warmup <= 1, "--warmup ", warmup, " must be a fraction in [0, 1]");
-  const auto total = static_cast<int64_t>(static_cast<double>(train_images) / static_cast<double>(c.batch_size) *
-                                          static_cast<double>(c.epochs));
+  const double steps =
+      static_cast<double>(train_images) / static_cast<double>(c.batch_size) * static_cast<double>(c.epochs);
+  PN_CHECK(steps < 0x1p62, "--epochs ", c.epochs, ": ", steps, " steps are more than the schedule can count");
+  const auto total = static_cast<int64_t>(steps);
   const optim::WarmupCosine s{.lr_start = cli.get<double>("--lr-start"),
                               .lr_max = c.lr,
                               .warmup_steps = static_cast<int64_t>(static_cast<double>(total) * warmup),
