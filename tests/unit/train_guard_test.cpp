@@ -144,7 +144,7 @@ TEST_CASE("train: a resume whose run settings differ from the checkpoint's is re
   CHECK_NOTHROW(resume("4", true));
 }
 
-TEST_CASE("train: the log's location is checked before the first step; a failed log write keeps the epoch") {
+TEST_CASE("train: the log's location is checked before the first step, and a failed log write keeps the epoch") {
   const test::TempDir tmp("guard_log");
   Tiny t;
   train::FitConfig c = config(tmp.path / "run", 1e-3);
