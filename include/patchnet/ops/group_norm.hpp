@@ -14,7 +14,7 @@
 //   dx = rstd (gh - mean(gh) - xhat mean(gh xhat)),  dgamma = sum_{n,h,w} g xhat,
 //   dbeta = sum_{n,h,w} g.
 // CPU: cpu/group_norm.hpp. CUDA: cuda/group_norm.cu, a block per (image, group) with block
-// sums in a fixed order; dgamma / dbeta are column sums (cuda::column_sum) of g xhat, which
+// sums in a fixed order; dgamma / dbeta are column sums (detail::cuda_column_sum) of g xhat, which
 // the backward kernel writes to a workspace the size of x, and of g. Deterministic on both.
 #pragma once
 
@@ -25,8 +25,8 @@
 #include "patchnet/autograd/node.hpp"
 #include "patchnet/core/tensor.hpp"
 #include "patchnet/cpu/group_norm.hpp"
-#include "patchnet/cuda/conv.hpp"
 #include "patchnet/cuda/norm.hpp"
+#include "patchnet/ops/conv.hpp"
 #include "patchnet/ops/dispatch.hpp"
 #include "patchnet/ops/layer_norm.hpp"
 
@@ -62,10 +62,10 @@ Tensor<T> group_norm(const Tensor<T>& x, int64_t groups, const Tensor<T>& gamma,
         const Device dev = xc.device();
         Tensor<T> gx, ggamma, gbeta;
         if (needs[0]) gx = Tensor<T>::empty(xc.shape(), dev);
-        if (needs[1]) ggamma = Tensor<T>::empty({p.C}, dev);
-        if (needs[2]) gbeta = Tensor<T>::empty({p.C}, dev);
         auto ptr = [](const auto& t) { return t.defined() ? t.data() : nullptr; };
         if (dev.is_cpu()) {
+          if (needs[1]) ggamma = Tensor<T>::empty({p.C}, dev);
+          if (needs[2]) gbeta = Tensor<T>::empty({p.C}, dev);
           cpu::group_norm_backward(g.data(), xc.data(), p, mean.data(), rstd.data(), gc.data(), ptr(gx), ptr(ggamma),
                                    ptr(gbeta));
         } else {
@@ -73,9 +73,8 @@ Tensor<T> group_norm(const Tensor<T>& x, int64_t groups, const Tensor<T>& gamma,
           const Tensor<T> gxhat = needs[1] ? Tensor<T>::empty(xc.shape(), dev) : Tensor<T>();
           PN_CUDA("group_norm", cuda::group_norm_backward(g.data(), xc.data(), mean.data(), rstd.data(), gc.data(),
                                                           ptr(gx), ptr(gxhat), p));
-          const Tensor<T> ws = Tensor<T>::empty({std::max<int64_t>(cuda::column_sum_workspace(rows, p.C), 1)}, dev);
-          if (needs[1]) cuda::column_sum(gxhat.data(), ggamma.data(), rows, p.C, ws.data());
-          if (needs[2]) cuda::column_sum(g.data(), gbeta.data(), rows, p.C, ws.data());
+          if (needs[1]) ggamma = detail::cuda_column_sum(gxhat, rows, p.C);  // ops/conv.hpp: the bias gradients' sum
+          if (needs[2]) gbeta = detail::cuda_column_sum(g, rows, p.C);
         }
         return std::vector<Tensor<T>>{gx, ggamma, gbeta};
       });
