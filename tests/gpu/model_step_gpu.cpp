@@ -6,10 +6,19 @@
 // Tolerance: float rounding of each op differs between the devices (cuBLAS sums in another
 // order), so values are compared as in the golden tests: rtol 1e-4, atol 1e-4 of the
 // tensor's largest value, plus Adam's amplification of a gradient difference where |g| is
-// near eps (see tests/unit/train_golden_test.cpp), bounded by 2 lr a step.
+// near eps (see tests/unit/train_golden_test.cpp), bounded by 2 lr a step. Two additions,
+// found when this suite first ran (on the CUDA emulator, preset emu):
+// - a gradient's rounding noise is set by the gradients that cancel in it, not by its own
+//   size: the bias of a convolution feeding BatchNorm has a gradient of exactly 0 in exact
+//   arithmetic, and what each device computes is noise of ~1e-7 of the model's largest
+//   gradient. So every gradient also gets 1e-5 of the model's largest gradient;
+// - Adam's update m / sqrt(v) moves with the relative gradient difference (up to ~1e-4
+//   here, more where m cancels), so each step adds lr * 1e-3 to a parameter's tolerance.
 //
-// The steps also check the caching allocator: after the first step, a step calls
-// cudaMalloc no more (cuda::memory_stats().malloc_calls stays put).
+// The steps also check the caching allocator: from the end of the second step on, a step
+// calls cudaMalloc no more (cuda::memory_stats().malloc_calls stays put). Not from the
+// first: the optimizer creates its state in the first update, from blocks the first
+// step's temporaries left in the cache, and the second forward pass needs new ones.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -55,19 +64,23 @@ double max_abs(const std::vector<float>& v) {
 }
 
 // GPU values against CPU values with the tolerance of the header.
+// grad_scale: the model's largest gradient (0 for tensors that are not gradients).
 void check_tensor(const Tensor<float>& gpu, const Tensor<float>& cpu, const Tensor<float>& cpu_grad, double lr,
-                  int steps, const std::string& what) {
+                  int steps, const std::string& what, double grad_scale = 0) {
   REQUIRE_MESSAGE(gpu.is_cuda(), what, " is not on the GPU");
   REQUIRE_MESSAGE(gpu.shape() == cpu.shape(), what, ": shape ", gpu.shape().str(), " vs ", cpu.shape().str());
   const std::vector<float> a = gpu.to(Device::cpu()).to_vector(), e = cpu.to_vector();
   const std::vector<float> g = cpu_grad.defined() ? cpu_grad.to_vector() : std::vector<float>(e.size(), 1.0f);
-  const double rtol = 1e-4, atol = 1e-4 * max_abs(e), gtol = 1e-4 * max_abs(g), eps = 1e-7;
+  const double rtol = 1e-4, atol = 1e-4 * max_abs(e) + 1e-5 * grad_scale, eps = 1e-7;
+  const double gtol = 1e-4 * max_abs(g) + 1e-5 * grad_scale;
   int64_t bad = 0, worst = -1;
   double worst_excess = 0;
   for (size_t i = 0; i < a.size(); ++i) {
     const double gi = std::abs(static_cast<double>(g[i]));
     const double amplified =
-        cpu_grad.defined() ? steps * std::min(2 * lr, lr * eps * (gtol + rtol * gi) / ((gi + eps) * (gi + eps))) : 0;
+        cpu_grad.defined()
+            ? steps * std::min(2 * lr, lr * 1e-3 + lr * eps * (gtol + rtol * gi) / ((gi + eps) * (gi + eps)))
+            : 0;
     const double diff = std::abs(static_cast<double>(a[i]) - e[i]);
     const double allowed = atol + rtol * std::abs(e[i]) + amplified;
     if (!(diff <= allowed)) {  // NaN (an unwritten element) fails too
@@ -89,7 +102,7 @@ template <class Build>
 void compare_steps(const std::string& name, Build build, const Shape& input, train::LossKind loss_kind, int steps) {
   Replica cpu = replica(build, Device::cpu()), gpu = replica(build, Device::cuda());
   const double lr = 1e-3;
-  size_t malloc_after_first = 0;
+  size_t malloc_after_first = 0;  // at the end of the second step
   for (int step = 1; step <= steps; ++step) {
     const std::string where = name + " step " + std::to_string(step);
     const Tensor<float> x = test::uniform<float>(input, test::seed_of(where), 0.0, 255.0);
@@ -110,16 +123,19 @@ void compare_steps(const std::string& name, Build build, const Shape& input, tra
     check_tensor(loss_g, loss_c, {}, lr, step, where + " loss");
     const auto pc = cpu.model->named_parameters(), pg = gpu.model->named_parameters();
     REQUIRE(pc.size() == pg.size());
+    double grad_scale = 0;
+    for (const auto& p : pc) grad_scale = std::max(grad_scale, max_abs(p.tensor.grad().to_vector()));
     for (size_t i = 0; i < pc.size(); ++i) {
       REQUIRE_MESSAGE(pg[i].tensor.grad().defined(), where, ": no gradient of ", pg[i].name, " on the GPU");
-      check_tensor(pg[i].tensor.grad(), pc[i].tensor.grad(), {}, lr, step, where + " gradient of " + pc[i].name);
+      check_tensor(pg[i].tensor.grad(), pc[i].tensor.grad(), {}, lr, step, where + " gradient of " + pc[i].name,
+                   grad_scale);
     }
     std::vector<Tensor<float>> grads;
     for (const auto& p : pc) grads.push_back(p.tensor.grad().detach().contiguous());
     cpu.opt->step(lr);
     gpu.opt->step(lr);
     for (size_t i = 0; i < pc.size(); ++i)
-      check_tensor(pg[i].tensor, pc[i].tensor, grads[i], lr, step, where + " parameter " + pc[i].name);
+      check_tensor(pg[i].tensor, pc[i].tensor, grads[i], lr, step, where + " parameter " + pc[i].name, grad_scale);
     const auto bc = cpu.model->named_buffers(), bg = gpu.model->named_buffers();
     REQUIRE(bc.size() == bg.size());
     for (size_t i = 0; i < bc.size(); ++i)
@@ -127,10 +143,10 @@ void compare_steps(const std::string& name, Build build, const Shape& input, tra
     CHECK(gpu.masks.offset() == cpu.masks.offset());
     cuda::synchronize(0);
     const size_t mallocs = cuda::memory_stats(0).malloc_calls;
-    if (step == 1) malloc_after_first = mallocs;
+    if (step <= 2) malloc_after_first = mallocs;
     else
       CHECK_MESSAGE(mallocs == malloc_after_first, where, ": ", mallocs - malloc_after_first,
-                    " cudaMalloc calls after the first step");
+                    " cudaMalloc calls after the second step");
   }
   MESSAGE(name, ": ", steps, " steps agree; device memory: ", cuda::memory_stats(0).peak_allocated_bytes >> 10,
           " KiB peak, ", cuda::memory_stats(0).malloc_calls, " cudaMalloc calls in all");

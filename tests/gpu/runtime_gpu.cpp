@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "patchnet/cuda/copy.hpp"
 #include "patchnet/cuda/runtime.hpp"
 #include "support/test_util.hpp"
 
@@ -54,4 +55,18 @@ TEST_CASE("cuda markers: a read after a marker sees the work before it only") {
   for (float v : host) REQUIRE((v == 1.0f || v == 2.0f));
   cuda::synchronize(0);
   CHECK(a.to(Device::cpu()).to_vector() == std::vector<float>(4096, 2.0f));
+}
+
+// Only the emulator (preset emu) can check this one: on a GPU, a host pointer in a kernel is
+// an illegal address that ends the process's CUDA context.
+TEST_CASE("cuda emulator: a host pointer handed to a kernel is an Error") {
+  if (std::strstr(cuda::device_name(0), "emulator") == nullptr) {
+    MESSAGE("a real GPU: this check runs on the CUDA emulator only");
+    return;
+  }
+  std::vector<float> host(16, 0.0f);
+  CHECK_THROWS_PN(cuda::fill(host.data(), int64_t(16), 1.0f), "not device memory");
+  CHECK(host[0] == 0.0f);
+  auto d = Tensor<float>::zeros({16}, Device::cuda());
+  CHECK_THROWS_PN(cuda::add(d.data(), host.data(), d.data(), int64_t(16)), "kernel argument 1");
 }

@@ -20,10 +20,14 @@ def rep(m):
         else: cur += ch
     parts.append(cur.strip())
     return '::emu::launch(%s, %s, [&](auto&&... pn_a) { %s(pn_a...); }, %s);' % (parts[0], parts[1], k, args)
+def write(name, text):  # unchanged files keep their time stamps: incremental builds stay incremental
+    out = os.path.join(out_dir, name)
+    if not os.path.exists(out) or open(out).read() != text:
+        open(out, 'w').write(text)
 for path in glob.glob(os.path.join(src_dir, '*.cu')) + glob.glob(os.path.join(src_dir, '*.cuh')):
     name = os.path.basename(path)
     if name == 'check.cuh':
-        open(os.path.join(out_dir, name), 'w').write('#pragma once\n#include "emu.hpp"\n'); continue
+        write(name, '#pragma once\n#include "emu.hpp"\n'); continue
     s = open(path).read()
     for old, new in subs.get(name, []):
         assert old in s, (name, old)
@@ -31,4 +35,4 @@ for path in glob.glob(os.path.join(src_dir, '*.cu')) + glob.glob(os.path.join(sr
     s = pat.sub(rep, s)
     s = sh.sub(lambda m: 'static %s %s%s; ::emu::reg_shared(%s, sizeof(%s));' % (m.group(1), m.group(2), m.group(3), m.group(2), m.group(2)), s)
     assert '<<<' not in s, name
-    open(os.path.join(out_dir, name), 'w').write(s)
+    write(name, s)

@@ -19,7 +19,9 @@
 #include <climits>
 #include <functional>
 #include <limits>
+#include <type_traits>
 #include "patchnet/core/error.hpp"
+#include "runtime_api.hpp"
 
 #define __global__
 #define __device__
@@ -32,9 +34,6 @@ struct dim3 {
   constexpr dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {}
 };
 inline dim3 threadIdx, blockIdx, blockDim, gridDim;
-using cudaStream_t = void*;
-using cudaError_t = int;
-constexpr int cudaSuccess = 0;
 using std::isfinite;
 using std::max;
 using std::min;
@@ -44,9 +43,10 @@ using std::min;
 #endif
 #ifndef EMU_UCONTEXT
 extern "C" void emu_switch(void** save_sp, void* new_sp);
+// weak: every kernel file of the emulated library (CMakeLists.txt here) carries a copy
 asm(R"(
 .text
-.globl emu_switch
+.weak emu_switch
 .type emu_switch,@function
 emu_switch:
   pushq %rbp
@@ -87,8 +87,11 @@ inline std::mt19937 g_rng(7);
 inline long g_errors = 0, g_launches = 0, g_exited_at_barrier = 0;
 inline std::set<std::pair<void*, size_t>> g_shared;
 inline std::vector<std::string> g_log;
+inline bool g_throw = false;  // the emulated library (backend.cpp): an error fails the launch or call
+inline std::string g_last_error;
 inline void err(const std::string& s) {
   ++g_errors;
+  g_last_error = s;
   if (g_errors < 20) std::fprintf(stderr, "EMU ERROR: %s\n", s.c_str());
 }
 inline void reg_shared(void* p, size_t n) {
@@ -114,8 +117,17 @@ inline void entry() {
 inline std::vector<char> g_stacks;
 constexpr size_t kStack = 32 * 1024;
 
+// With the emulated runtime in use, a pointer argument of a kernel must point into device
+// memory (runtime_api.hpp): a host pointer there is the bug a GPU reports as an illegal address.
+template <class A>
+void check_argument(const A& a, int i) {
+  if constexpr (std::is_pointer_v<A>)
+    if (g_check_pointers && a && !is_device(a))
+      err("kernel argument " + std::to_string(i) + " is not device memory (a host pointer?)");
+}
+
 template <class F, class... A>
-void launch(dim3 grid, dim3 block, F f, A... args) {
+void run_grid(dim3 grid, dim3 block, F f, A... args) {
   ++g_launches;
   if (grid.x == 0 || grid.y == 0 || grid.z == 0) {
     err("empty grid");
@@ -251,6 +263,17 @@ void launch(dim3 grid, dim3 block, F f, A... args) {
   }
 }
 
+// A kernel launch: kernel<<<grid, block>>>(args) as conv.py rewrites it.
+template <class F, class... A>
+void launch(dim3 grid, dim3 block, F f, A... args) {
+  const long before = g_errors;
+  int i = 0;
+  (check_argument(args, i++), ...);
+  if (g_throw && g_errors != before) ::patchnet::fail("CUDA emulator: ", g_last_error);  // before it writes anything
+  run_grid(grid, block, f, args...);
+  if (g_throw && g_errors != before) ::patchnet::fail("CUDA emulator: ", g_last_error);
+}
+
 inline void sync_(int line) {
   g_f[g_cur].st = Bar;
   g_f[g_cur].line = line;
@@ -283,19 +306,26 @@ inline T atomicAdd(T* p, T v) {
   *p += v;
   return old;
 }
-inline int cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) {
-  std::memset(p, v, n);
-  return 0;
-}
-inline int cudaGetLastError() { return 0; }
-#define PN_CUDA_CHECK(x) \
-  do {                   \
-    (void)(x);           \
+// check.cuh's checks, against the emulated runtime (runtime_api.hpp).
+#define PN_CUDA_CHECK(call)                                                                                       \
+  do {                                                                                                            \
+    const cudaError_t pn_err_ = (call);                                                                           \
+    if (pn_err_ != cudaSuccess)                                                                                   \
+      ::patchnet::fail("CUDA error in ", #call, " at ", __FILE__, ":", __LINE__, ": ", cudaGetErrorName(pn_err_), \
+                       " (emulated)");                                                                            \
+  } while (0)
+#define PN_CUBLAS_CHECK(call)                                                                                         \
+  do {                                                                                                                \
+    const cublasStatus_t pn_st_ = (call);                                                                             \
+    if (pn_st_ != CUBLAS_STATUS_SUCCESS)                                                                              \
+      ::patchnet::fail("cuBLAS error in ", #call, " at ", __FILE__, ":", __LINE__, ": ", cublasGetStatusName(pn_st_), \
+                       " (emulated)");                                                                                \
   } while (0)
 #define PN_CUDA_CHECK_LAUNCH(x) \
   do {                          \
   } while (0)
 namespace patchnet::cuda::detail {
+cudaStream_t current_stream();  // runtime.cu, where it is part of the emulated library
 inline cudaStream_t stream_of(void* h) { return h; }
 inline unsigned g_grid_cap = 7;  // real: 65535 * 16; small so grid-stride loops wrap
 inline unsigned grid_for(long long n, int threads = 256) {

@@ -1,0 +1,235 @@
+// The part of the CUDA runtime and cuBLAS that cuda/runtime.cu, allocator.cu and blas.cu
+// call, on the host: one emulated device whose memory is host memory. Device allocations are
+// registered, so a copy, a memset, a GEMM or a kernel launch (emu.hpp) that is handed a host
+// pointer where device memory belongs is an error, the mistake a GPU reports only as an
+// illegal address, if at all. Included by emu.hpp.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+
+using cudaStream_t = void*;
+using cudaEvent_t = void*;
+enum cudaError_t : int {
+  cudaSuccess = 0,
+  cudaErrorInvalidValue = 1,
+  cudaErrorMemoryAllocation = 2,
+  cudaErrorInvalidDevice = 101,
+  cudaErrorIllegalAddress = 700,
+};
+enum cudaMemcpyKind { cudaMemcpyHostToDevice = 1, cudaMemcpyDeviceToHost = 2, cudaMemcpyDeviceToDevice = 3 };
+constexpr unsigned cudaStreamNonBlocking = 1, cudaEventDisableTiming = 2;
+struct cudaDeviceProp {
+  char name[256];
+};
+
+namespace emu {
+
+inline void err(const std::string& s);  // emu.hpp
+
+// Live device allocations: start -> bytes.
+struct DeviceMemory {
+  std::mutex mu;
+  std::map<uintptr_t, std::size_t> blocks;
+  std::size_t bytes = 0;
+  std::size_t limit = std::size_t(4) << 30;  // an emulated device of 4 GiB: larger requests fail as on a GPU
+};
+inline DeviceMemory& device_memory() {
+  static DeviceMemory* m = new DeviceMemory();  // never destroyed: tensors may outlive static destructors
+  return *m;
+}
+// Kernel arguments are checked once the emulated runtime is in use (the t_*.cpp harnesses
+// pass host vectors as device memory and leave it off).
+inline bool g_check_pointers = false;
+
+// Whether [p, p + bytes) lies inside one device allocation (null with 0 bytes passes).
+inline bool is_device(const void* p, std::size_t bytes = 1) {
+  if (!p) return bytes == 0;
+  DeviceMemory& m = device_memory();
+  std::lock_guard<std::mutex> lock(m.mu);
+  const auto a = reinterpret_cast<uintptr_t>(p);
+  auto it = m.blocks.upper_bound(a);
+  if (it == m.blocks.begin()) return false;
+  --it;
+  return a + bytes <= it->first + it->second;
+}
+inline cudaError_t check_device_range(const void* p, std::size_t bytes, const char* what) {
+  if (is_device(p, bytes)) return cudaSuccess;
+  err(std::string(what) + ": " + std::to_string(bytes) + " bytes at " + std::to_string(reinterpret_cast<uintptr_t>(p)) +
+      " are not inside one device allocation (a host pointer?)");
+  return cudaErrorIllegalAddress;
+}
+
+}  // namespace emu
+
+inline const char* cudaGetErrorName(cudaError_t e) {
+  switch (e) {
+    case cudaSuccess:
+      return "cudaSuccess";
+    case cudaErrorInvalidValue:
+      return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation:
+      return "cudaErrorMemoryAllocation";
+    case cudaErrorInvalidDevice:
+      return "cudaErrorInvalidDevice";
+    case cudaErrorIllegalAddress:
+      return "cudaErrorIllegalAddress";
+  }
+  return "cudaError(unknown)";
+}
+inline const char* cudaGetErrorString(cudaError_t e) { return cudaGetErrorName(e); }
+inline cudaError_t cudaGetLastError() { return cudaSuccess; }
+
+inline int& emu_current_device() {
+  static thread_local int d = 0;
+  return d;
+}
+inline cudaError_t cudaGetDeviceCount(int* n) {
+  *n = 1;
+  return cudaSuccess;
+}
+inline cudaError_t cudaGetDevice(int* d) {
+  *d = emu_current_device();
+  return cudaSuccess;
+}
+inline cudaError_t cudaSetDevice(int d) {
+  if (d != 0) return cudaErrorInvalidDevice;
+  emu_current_device() = d;
+  return cudaSuccess;
+}
+inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int d) {
+  if (d != 0) return cudaErrorInvalidDevice;
+  std::strcpy(p->name, "patchnet CUDA emulator (host memory, tools/cuda_emu)");
+  return cudaSuccess;
+}
+
+inline cudaError_t cudaMalloc(void** p, std::size_t bytes) {
+  emu::DeviceMemory& m = emu::device_memory();
+  std::lock_guard<std::mutex> lock(m.mu);
+  *p = nullptr;
+  if (bytes > m.limit || m.bytes + bytes > m.limit) return cudaErrorMemoryAllocation;
+  void* q = std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
+  if (!q) return cudaErrorMemoryAllocation;
+  std::memset(q, 0xA5, bytes);  // cudaMalloc'd memory is garbage, not zeros
+  m.blocks[reinterpret_cast<uintptr_t>(q)] = bytes;
+  m.bytes += bytes;
+  *p = q;
+  return cudaSuccess;
+}
+inline cudaError_t cudaFree(void* p) {
+  if (!p) return cudaSuccess;
+  emu::DeviceMemory& m = emu::device_memory();
+  std::lock_guard<std::mutex> lock(m.mu);
+  auto it = m.blocks.find(reinterpret_cast<uintptr_t>(p));
+  if (it == m.blocks.end()) {
+    emu::err("cudaFree of a pointer that cudaMalloc did not return");
+    return cudaErrorInvalidValue;
+  }
+  m.bytes -= it->second;
+  m.blocks.erase(it);
+  std::free(p);
+  return cudaSuccess;
+}
+inline cudaError_t cudaMallocHost(void** p, std::size_t bytes) {
+  *p = std::malloc(bytes ? bytes : 1);
+  return *p ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+inline cudaError_t cudaFreeHost(void* p) {
+  std::free(p);
+  return cudaSuccess;
+}
+
+inline cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t n, cudaMemcpyKind kind, cudaStream_t) {
+  if (n == 0) return cudaSuccess;
+  const bool dst_dev = kind != cudaMemcpyDeviceToHost, src_dev = kind != cudaMemcpyHostToDevice;
+  if (dst_dev && emu::check_device_range(dst, n, "cudaMemcpyAsync destination")) return cudaErrorIllegalAddress;
+  if (src_dev && emu::check_device_range(src, n, "cudaMemcpyAsync source")) return cudaErrorIllegalAddress;
+  if (!dst_dev && emu::is_device(dst)) emu::err("cudaMemcpyAsync: a device pointer as the host destination");
+  if (!src_dev && emu::is_device(src)) emu::err("cudaMemcpyAsync: a device pointer as the host source");
+  std::memmove(dst, src, n);
+  return cudaSuccess;
+}
+inline cudaError_t cudaMemsetAsync(void* p, int v, std::size_t n, cudaStream_t) {
+  if (n == 0) return cudaSuccess;
+  if (emu::g_check_pointers && emu::check_device_range(p, n, "cudaMemsetAsync")) return cudaErrorIllegalAddress;
+  std::memset(p, v, n);
+  return cudaSuccess;
+}
+
+// Work runs when it is queued, so streams and events only have to exist.
+inline cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned) {
+  *s = new char(0);
+  return cudaSuccess;
+}
+inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+inline cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned) { return cudaSuccess; }
+inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+inline cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned) {
+  *e = new char(0);
+  return cudaSuccess;
+}
+inline cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t) { return cudaSuccess; }
+inline cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
+inline cudaError_t cudaEventDestroy(cudaEvent_t e) {
+  delete static_cast<char*>(e);
+  return cudaSuccess;
+}
+
+// cuBLAS: column-major GEMM, C = alpha op(A) op(B) + beta C, as the reference BLAS computes it.
+using cublasHandle_t = void*;
+enum cublasStatus_t { CUBLAS_STATUS_SUCCESS = 0, CUBLAS_STATUS_INVALID_VALUE = 7, CUBLAS_STATUS_EXECUTION_FAILED = 13 };
+enum cublasOperation_t { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 };
+enum cublasMath_t { CUBLAS_DEFAULT_MATH = 0, CUBLAS_TF32_TENSOR_OP_MATH = 3 };
+inline const char* cublasGetStatusName(cublasStatus_t s) {
+  return s == CUBLAS_STATUS_SUCCESS         ? "CUBLAS_STATUS_SUCCESS"
+         : s == CUBLAS_STATUS_INVALID_VALUE ? "CUBLAS_STATUS_INVALID_VALUE"
+                                            : "CUBLAS_STATUS_EXECUTION_FAILED";
+}
+inline cublasStatus_t cublasCreate(cublasHandle_t* h) {
+  *h = new char(0);
+  return CUBLAS_STATUS_SUCCESS;
+}
+inline cublasStatus_t cublasSetStream(cublasHandle_t, cudaStream_t) { return CUBLAS_STATUS_SUCCESS; }
+inline cublasStatus_t cublasSetMathMode(cublasHandle_t, cublasMath_t) { return CUBLAS_STATUS_SUCCESS; }
+
+namespace emu {
+template <class T>
+cublasStatus_t gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const T* alpha, const T* a,
+                    int lda, const T* b, int ldb, const T* beta, T* c, int ldc) {
+  if (m < 0 || n < 0 || k < 0 || lda < (ta == CUBLAS_OP_N ? m : k) || ldb < (tb == CUBLAS_OP_N ? k : n) || ldc < m)
+    return CUBLAS_STATUS_INVALID_VALUE;
+  if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
+  const auto span = [](int rows, int cols, int ld) { return (std::size_t(cols - 1) * ld + rows) * sizeof(T); };
+  if (k > 0 && (check_device_range(a, span(ta == CUBLAS_OP_N ? m : k, ta == CUBLAS_OP_N ? k : m, lda), "gemm A") ||
+                check_device_range(b, span(tb == CUBLAS_OP_N ? k : n, tb == CUBLAS_OP_N ? n : k, ldb), "gemm B")))
+    return CUBLAS_STATUS_EXECUTION_FAILED;
+  if (check_device_range(c, span(m, n, ldc), "gemm C")) return CUBLAS_STATUS_EXECUTION_FAILED;
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < m; ++i) {
+      T s = 0;
+      for (int p = 0; p < k; ++p) {
+        const T av = ta == CUBLAS_OP_N ? a[i + std::size_t(p) * lda] : a[p + std::size_t(i) * lda];
+        const T bv = tb == CUBLAS_OP_N ? b[p + std::size_t(j) * ldb] : b[j + std::size_t(p) * ldb];
+        s += av * bv;
+      }
+      T& out = c[i + std::size_t(j) * ldc];
+      out = *beta == T(0) ? *alpha * s : *alpha * s + *beta * out;  // beta 0: C may hold NaN
+    }
+  return CUBLAS_STATUS_SUCCESS;
+}
+}  // namespace emu
+
+inline cublasStatus_t cublasSgemm(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                                  const float* alpha, const float* a, int lda, const float* b, int ldb,
+                                  const float* beta, float* c, int ldc) {
+  return emu::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+inline cublasStatus_t cublasDgemm(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                                  const double* alpha, const double* a, int lda, const double* b, int ldb,
+                                  const double* beta, double* c, int ldc) {
+  return emu::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
