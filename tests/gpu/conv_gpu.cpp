@@ -1,10 +1,10 @@
-// The conv2d, depthwise_conv2d and pointwise_conv2d rows of the op table on the GPU, then
-// the models' shapes (multi-block grids, channel tails, several row blocks in the weight
-// and bias gradients), double precision, and run-to-run determinism.
-#define PN_OP_TEST_PREFIX "cuda: "
-#define PN_OP_RUNNER run_cuda_vs_cpu
+// Beyond the conv2d, depthwise_conv2d and pointwise_conv2d rows of the op table (which the
+// suite runs on the GPU from tests/cases/): the models' shapes (multi-block grids, channel tails, several row blocks in
+// the weight and bias gradients), double precision, and run-to-run determinism.
 #include "gpu/gpu_runner.hpp"
-#include "cases/conv_cases.cpp"
+#include "patchnet/ops/conv.hpp"
+
+using namespace patchnet;
 
 #include <functional>
 #include <string>

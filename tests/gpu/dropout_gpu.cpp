@@ -1,9 +1,10 @@
-// The dropout and drop_path rows of the op table on the GPU, and masks drawn on the GPU
+// Beyond the dropout and drop_path rows of the op table (run on the GPU from tests/cases/):
+// masks drawn on the GPU
 // bit-identical to the CPU's for the same generator state, at realistic sizes.
-#define PN_OP_TEST_PREFIX "cuda: "
-#define PN_OP_RUNNER run_cuda_vs_cpu
 #include "gpu/gpu_runner.hpp"
-#include "cases/dropout_cases.cpp"
+#include "patchnet/ops/dropout.hpp"
+
+using namespace patchnet;
 
 namespace {
 

@@ -1,12 +1,12 @@
-// The involution rows of the op table on the GPU, and realistic sizes: the seed's first
+// Beyond the involution rows of the op table (run on the GPU from tests/cases/): realistic sizes: the seed's first
 // layer, wider channels, K = 5 / 7 with groups and stride 2, and the shapes that pick each
 // of the kernels' variants (K unrolled or not, 1 to 32 lanes per dkernel element, pixels
 // that no window covers). Outputs and both gradients against the CPU, plus a rerun that
 // must give the same bits (the kernels use no atomics).
-#define PN_OP_TEST_PREFIX "cuda: "
-#define PN_OP_RUNNER run_cuda_vs_cpu
 #include "gpu/gpu_runner.hpp"
-#include "cases/involution_cases.cpp"
+#include "patchnet/ops/involution.hpp"
+
+using namespace patchnet;
 
 namespace {
 

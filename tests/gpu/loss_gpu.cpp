@@ -1,9 +1,10 @@
-// The cross_entropy rows of the op table on the GPU, plus realistic batches with
+// Beyond the cross_entropy rows of the op table (run on the GPU from tests/cases/): realistic batches with
 // gradients, the from-probabilities loss, the top-k count, and run-to-run determinism.
-#define PN_OP_TEST_PREFIX "cuda: "
-#define PN_OP_RUNNER run_cuda_vs_cpu
 #include "gpu/gpu_runner.hpp"
-#include "cases/loss_cases.cpp"
+#include "patchnet/ops/activation.hpp"
+#include "patchnet/ops/loss.hpp"
+
+using namespace patchnet;
 
 #include <cmath>
 

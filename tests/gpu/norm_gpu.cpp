@@ -1,11 +1,13 @@
-// The batch_norm, layer_norm and group_norm rows of the op table on the GPU, plus what the table does
-// not cover: realistic sizes (multi-block reductions), the running statistics after one
-// and three training steps, eval mode, a large mean offset, run-to-run determinism, and
-// the nn::BatchNorm2d / nn::LayerNorm modules moved to the GPU.
-#define PN_OP_TEST_PREFIX "cuda: "
-#define PN_OP_RUNNER run_cuda_vs_cpu
+// Beyond the batch_norm, layer_norm and group_norm rows of the op table (run on the GPU
+// from tests/cases/), what the table does not cover: realistic sizes (multi-block reductions), the running statistics
+// after one and three training steps, eval mode, a large mean offset, run-to-run determinism, and the nn::BatchNorm2d /
+// nn::LayerNorm modules moved to the GPU.
 #include "gpu/gpu_runner.hpp"
-#include "cases/norm_cases.cpp"
+#include "patchnet/ops/batch_norm.hpp"
+#include "patchnet/ops/group_norm.hpp"
+#include "patchnet/ops/layer_norm.hpp"
+
+using namespace patchnet;
 
 #include "patchnet/nn/norm.hpp"
 

@@ -1,9 +1,9 @@
-// The pooling rows of the op table on the GPU, plus realistic shapes (multi-block grids,
+// Beyond the pooling rows of the op table (run on the GPU from tests/cases/): realistic shapes (multi-block grids,
 // channel counts that are not a multiple of 32, overlapping windows) compared with the CPU.
-#define PN_OP_TEST_PREFIX "cuda: "
-#define PN_OP_RUNNER run_cuda_vs_cpu
 #include "gpu/gpu_runner.hpp"
-#include "cases/pool_cases.cpp"
+#include "patchnet/ops/pool.hpp"
+
+using namespace patchnet;
 
 #include <cmath>
 

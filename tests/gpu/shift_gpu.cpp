@@ -1,10 +1,10 @@
-// The channel_shift rows of the op table on the GPU, and larger shapes: ShiftViT's stage
+// Beyond the channel_shift rows of the op table (run on the GPU from tests/cases/): larger shapes: ShiftViT's stage
 // width 96 with both group sizes (the 16-byte vector path), odd channel counts and odd
 // groups (the scalar path), shifts past the border, and double.
-#define PN_OP_TEST_PREFIX "cuda: "
-#define PN_OP_RUNNER run_cuda_vs_cpu
 #include "gpu/gpu_runner.hpp"
-#include "cases/shift_cases.cpp"
+#include "patchnet/ops/channel_shift.hpp"
+
+using namespace patchnet;
 
 namespace {
 

@@ -1,10 +1,11 @@
-// The softmax and log_softmax rows of the op table on the GPU, plus realistic shapes:
+// Beyond the softmax and log_softmax rows of the op table (run on the GPU from tests/cases/):
+// realistic shapes:
 // long rows (one warp strides several times), a non-last axis of NHWC activations, and
 // many short rows (multi-block grids).
-#define PN_OP_TEST_PREFIX "cuda: "
-#define PN_OP_RUNNER run_cuda_vs_cpu
 #include "gpu/gpu_runner.hpp"
-#include "cases/activation_softmax_cases.cpp"
+#include "patchnet/ops/activation.hpp"
+
+using namespace patchnet;
 
 namespace {
 

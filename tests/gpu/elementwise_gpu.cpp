@@ -1,5 +1,0 @@
-// The elementwise, reduction and shape-op rows of the op table, on the GPU.
-#define PN_OP_TEST_PREFIX "cuda: "
-#define PN_OP_RUNNER run_cuda_vs_cpu
-#include "gpu/gpu_runner.hpp"
-#include "cases/elementwise_cases.cpp"
