@@ -1,4 +1,5 @@
-// Group normalisation kernels (launchers in cuda/norm.hpp), the formulas of math/norm.hpp.
+// Group normalisation kernels (launchers and params in cpu/group_norm.hpp), the formulas of
+// math/norm.hpp.
 // NHWC x as [N, HW, C]; a group's values are the C / G consecutive channels of every pixel
 // of one image. One block per (image, group) (grid-stride over the pairs): its threads read
 // the group's values in a fixed order, sum in double, and reduce across the block by warp
@@ -11,7 +12,7 @@
 
 #include "check.cuh"
 #include "reduce.cuh"
-#include "patchnet/cuda/norm.hpp"
+#include "patchnet/cpu/group_norm.hpp"
 #include "patchnet/math/norm.hpp"
 
 namespace patchnet::cuda {

@@ -14,6 +14,8 @@
 #include "patchnet/autograd/engine.hpp"
 #include "patchnet/autograd/gradcheck.hpp"
 
+// The ops. A family with a layer also comes in through its nn/ header below (group_norm
+// through nn/norm.hpp), so a new one needs no line here.
 #include "patchnet/ops/elementwise.hpp"
 #include "patchnet/ops/reduce.hpp"
 #include "patchnet/ops/shape_ops.hpp"
@@ -22,7 +24,6 @@
 #include "patchnet/ops/conv.hpp"
 #include "patchnet/ops/batch_norm.hpp"
 #include "patchnet/ops/layer_norm.hpp"
-#include "patchnet/ops/group_norm.hpp"
 #include "patchnet/ops/pool.hpp"
 #include "patchnet/ops/activation.hpp"
 #include "patchnet/ops/loss.hpp"

@@ -53,7 +53,8 @@ PN_OP_CASES("unary") {
       CaseOptions{.ranges = {{-6, 6}}, .reference = [](double x) { return 1 / (1 + std::exp(-x)); }});
   cases.add(
       "silu", {{5, 7}}, [](const auto& in) { return silu(in[0]); },
-      CaseOptions{.ranges = {{-6, 6}}, .reference = [](double x) { return x / (1 + std::exp(-x)); }});
+      CaseOptions{
+          .ranges = {{-6, 6}}, .reference = [](double x) { return x / (1 + std::exp(-x)); }, .torch = "F.silu(x0)"});
   cases.add(
       "pow 2.5", {{3, 4}}, [](const auto& in) { return pow(in[0], 2.5); }, CaseOptions{.ranges = {{0.5, 2}}});
   cases.add("neg", {{5}}, [](const auto& in) { return -in[0]; });

@@ -56,7 +56,8 @@ PN_OP_CASES("batch_norm") {
 }
 
 PN_OP_CASES("layer_norm") {
-  cases.add("3x4x7 gamma beta", {{3, 4, 7}, {7}, {7}}, [](const auto& in) { return layer_norm(in[0], in[1], in[2]); });
+  cases.add("3x4x7 gamma beta", {{3, 4, 7}, {7}, {7}}, [](const auto& in) { return layer_norm(in[0], in[1], in[2]); },
+            {.torch = "F.layer_norm(x0, x0.shape[-1:], x1, x2)"});
   cases.add("5x9 no affine", {{5, 9}}, [](const auto& in) {
     using T = typename std::decay_t<decltype(in[0])>::value_type;
     return layer_norm(in[0], Tensor<T>(), Tensor<T>());
@@ -69,15 +70,21 @@ PN_OP_CASES("layer_norm") {
             [](const auto& in) { return layer_norm(in[0], in[1], in[2]) + in[0]; });
 }
 
+// Golden values: PyTorch's F.group_norm on the NCHW view (the torch column).
 PN_OP_CASES("group_norm") {
   cases.add("2x3x4x6, 3 groups, gamma beta", {{2, 3, 4, 6}, {6}, {6}},
-            [](const auto& in) { return group_norm(in[0], 3, in[1], in[2]); });
+            [](const auto& in) { return group_norm(in[0], 3, in[1], in[2]); },
+            {.torch = "nhwc(F.group_norm(nchw(x0), 3, x1, x2))"});
   cases.add("1 group (the whole image)", {{2, 2, 3, 5}, {5}, {5}},
-            [](const auto& in) { return group_norm(in[0], 1, in[1], in[2]); });
+            [](const auto& in) { return group_norm(in[0], 1, in[1], in[2]); },
+            {.torch = "nhwc(F.group_norm(nchw(x0), 1, x1, x2))"});
   cases.add("groups = channels (instance norm), eps 1e-3", {{3, 3, 2, 4}, {4}, {4}},
-            [](const auto& in) { return group_norm(in[0], 4, in[1], in[2], 1e-3); });
-  cases.add("odd 1x5x3x12, 4 groups, no affine", {{1, 5, 3, 12}}, [](const auto& in) {
-    using T = typename std::decay_t<decltype(in[0])>::value_type;
-    return group_norm(in[0], 4, Tensor<T>(), Tensor<T>());
-  });
+            [](const auto& in) { return group_norm(in[0], 4, in[1], in[2], 1e-3); },
+            {.torch = "nhwc(F.group_norm(nchw(x0), 4, x1, x2, 1e-3))"});
+  cases.add("odd 1x5x3x12, 4 groups, no affine", {{1, 5, 3, 12}},
+            [](const auto& in) {
+              using T = typename std::decay_t<decltype(in[0])>::value_type;
+              return group_norm(in[0], 4, Tensor<T>(), Tensor<T>());
+            },
+            {.torch = "nhwc(F.group_norm(nchw(x0), 4))"});
 }

@@ -131,10 +131,6 @@ def layer_norm(x, gamma, beta, eps=1e-5):
     return F.layer_norm(x, (x.shape[-1],), gamma, beta, eps)
 
 
-def group_norm(x, groups, gamma, beta, eps=1e-5):
-    return nhwc(F.group_norm(nchw(x), groups, gamma, beta, eps))
-
-
 def max_pool2d(x, pool, stride, padding):
     """TF max pool: "same" pads never win (padded with -inf)."""
     pads = window_pads(x, pool[0], pool[1], stride[0], stride[1], padding)
@@ -341,7 +337,7 @@ def gen_conv():
 
 def gen_norm():
     g = GoldenFile("norm", "batch_norm (Keras: momentum 0.99, eps 1e-3, over all dims but the last), "
-                           "layer_norm (last dim) and group_norm (NHWC, PyTorch's F.group_norm).")
+                           "layer_norm (last dim); group_norm's are in cases.txt.")
     # name, x shape, training, momentum, eps, unbiased_running_var
     bns = [("train_4x3x3x5", (4, 3, 3, 5), True, 0.99, 1e-3, False),
            ("train_2d_6x7_m0.9", (6, 7), True, 0.9, 1e-3, False),
@@ -368,14 +364,6 @@ def gen_norm():
         run_case(g, "layer_norm_" + name, {"op": "layer_norm", "eps": eps}, inputs,
                  lambda x, gamma, beta, eps=eps: {"y": layer_norm(x, gamma, beta, eps)}, ["y"], r)
 
-    for name, sx, groups, eps in [("2x3x4x8_g4", (2, 3, 4, 8), 4, 1e-5), ("1x5x3x6_g1_eps1e-3", (1, 5, 3, 6), 1, 1e-3),
-                                  ("3x2x2x4_g4", (3, 2, 2, 4), 4, 1e-5)]:
-        r = Inputs("group_norm/" + name)
-        c = sx[-1]
-        inputs = {"x": r.uniform(*sx, lo=-2.0, hi=3.0), "gamma": r.uniform(c, lo=0.5, hi=1.5), "beta": r.uniform(c)}
-        run_case(g, "group_norm_" + name, {"op": "group_norm", "groups": groups, "eps": eps}, inputs,
-                 lambda x, gamma, beta, groups=groups, eps=eps: {"y": group_norm(x, groups, gamma, beta, eps)},
-                 ["y"], r)
     return g
 
 
@@ -583,10 +571,85 @@ def gen_blocks():
     return g
 
 
+# ---- the op table's golden column (CaseOptions::torch in tests/cases/*_cases.cpp) ----------
+
+def read_dump(path):
+    """The cases the CPU suite appended with PATCHNET_DUMP_CASES (support/case_golden.hpp)."""
+    cases, cur, lines = [], None, open(path).read().split("\n")
+    i = 0
+    while i < len(lines):
+        words = lines[i].split()
+        i += 1
+        if not words:
+            continue
+        if words[0] == "case":
+            cur = {"name": words[1], "attrs": {}, "tensors": {}}
+            cases.append(cur)
+        elif words[0] == "attr":
+            cur["attrs"][words[1]] = words[2:]
+        elif words[0] == "tensor":
+            shape = [int(d) for d in words[3][1:-1].split(",") if d]
+            n, vals = math.prod(shape), []
+            while len(vals) < n:
+                vals += [float(v) for v in lines[i].split()]
+                i += 1
+            cur["tensors"][words[1]] = torch.tensor(vals, dtype=torch.float64).reshape(shape)
+    return cases
+
+
+def gen_cases(tests_binary):
+    """Runs the CPU suite's op tables with PATCHNET_DUMP_CASES, then evaluates each row's
+    expression in float64 with its inputs x0, x1, ... (those not in no_grad differentiated)."""
+    import subprocess
+    import tempfile
+    g = GoldenFile("cases", "rows of the op table (tests/cases/*_cases.cpp) with a PyTorch expression "
+                            "(CaseOptions::torch), evaluated on the row's inputs.")
+    with tempfile.TemporaryDirectory() as tmp:
+        dump = os.path.join(tmp, "cases.dump")
+        env = dict(os.environ, PATCHNET_DUMP_CASES=dump)
+        subprocess.run([tests_binary, "-tc=gradcheck: *", "--no-intro"], env=env, check=False,
+                       stdout=subprocess.DEVNULL)
+        cases = read_dump(dump) if os.path.exists(dump) else []
+    seen = set()
+    for c in sorted(cases, key=lambda c: c["name"]):
+        name = c["name"]
+        if name in seen:
+            continue  # a row runs once per call of its table; the first dump is the same
+        seen.add(name)
+        expr = " ".join(c["attrs"]["torch"])
+        no_grad = {int(v) for v in c["attrs"].get("no_grad", [])}
+        xs = sorted((k for k in c["tensors"] if k.startswith("x")), key=lambda k: int(k[1:]))
+        leaves = {k: c["tensors"][k].clone().requires_grad_(int(k[1:]) not in no_grad) for k in xs}
+        y = eval(expr, globals(), dict(leaves))
+        tensors = {k: c["tensors"][k] for k in xs}
+        tensors["y"] = y
+        tensors["grad_y"] = c["tensors"]["grad_y"]
+        if y.requires_grad:
+            y.backward(c["tensors"]["grad_y"])
+            tensors.update({"grad_" + k: v.grad if v.grad is not None else torch.zeros_like(v)
+                            for k, v in leaves.items() if v.requires_grad})
+        g.case(name, {"torch": expr}, tensors)
+    if not seen:
+        raise SystemExit(f"{tests_binary}: no row with a torch expression ran (build the CPU suite first)")
+    return g
+
+
 def main():
+    import argparse
+    gens = {"matmul": gen_matmul, "elementwise": gen_elementwise, "conv": gen_conv, "norm": gen_norm,
+            "pool": gen_pool, "activation": gen_activation, "shift_involution": gen_shift_involution,
+            "blocks": gen_blocks, "cases": None}
+    ap = argparse.ArgumentParser(description="Rewrites tests/golden/<family>.txt.")
+    ap.add_argument("families", nargs="*", help=f"some of {', '.join(gens)} (default: all)")
+    ap.add_argument("--tests", default="build/tests/patchnet_tests",
+                    help="the CPU suite, for the op table's column (family cases)")
+    args = ap.parse_args()
+    for f in args.families:
+        if f not in gens:
+            ap.error(f"no family {f}")
     total = 0
-    for gen in [gen_matmul, gen_elementwise, gen_conv, gen_norm, gen_pool, gen_activation, gen_shift_involution,
-                gen_blocks]:
+    for name in args.families or gens:
+        gen = gens[name] or (lambda: gen_cases(args.tests))
         path = gen().write()
         size = os.path.getsize(path)
         total += size

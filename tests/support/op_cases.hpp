@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/case_golden.hpp"
 #include "support/test_util.hpp"
 
 namespace patchnet::test {
@@ -29,6 +30,12 @@ struct CaseOptions {
   // For a pointwise op of one input: the formula per element, written independently of the
   // library (std:: functions), against which the double forward is checked.
   std::function<double(double)> reference;
+  // Golden values: a PyTorch expression over the inputs x0, x1, ... in float64, in
+  // patchnet's layouts, with the helpers of tests/golden/make_golden.py (nchw, nhwc, F,
+  // torch, and its Keras-semantics functions), e.g. "nhwc(F.group_norm(nchw(x0), 3, x1, x2))".
+  // The CPU suite checks the row's double forward and input gradients against PyTorch's,
+  // stored in tests/golden/cases.txt (support/case_golden.hpp).
+  std::string torch;
 };
 
 struct OpCase {
@@ -95,6 +102,9 @@ inline void run_gradcheck(const CaseList& cases) {
       check_close(c.f64(in).detach(), Tensor<double>::from_vector(expect, in[0].shape()), 1e-13, 1e-15,
                   where + " against its reference formula");
     }
+
+    if (!c.opt.torch.empty())
+      check_case_golden(cases.op(), c.label, c.opt.torch, c.f64, make_inputs<double>(cases.op(), c), c.opt.no_grad);
 
     std::vector<Tensor<double>> in64 = make_inputs<double>(cases.op(), c);
     std::vector<Tensor<float>> in32;

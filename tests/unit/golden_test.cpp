@@ -30,7 +30,6 @@
 #include "patchnet/ops/channel_shift.hpp"
 #include "patchnet/ops/conv.hpp"
 #include "patchnet/ops/involution.hpp"
-#include "patchnet/ops/group_norm.hpp"
 #include "patchnet/ops/layer_norm.hpp"
 #include "patchnet/ops/loss.hpp"
 #include "patchnet/ops/matmul.hpp"
@@ -289,15 +288,6 @@ TEST_CASE("golden: layer_norm") {
   for_cases("norm", {"layer_norm"}, [](auto& in) {
     using T = scalar_of<decltype(in)>;
     return Outputs<T>{{"y", layer_norm(in.get("x"), in.get("gamma"), in.get("beta"), in.info().attr_double("eps"))}};
-  });
-}
-
-TEST_CASE("golden: group_norm") {
-  for_cases("norm", {"group_norm"}, [](auto& in) {
-    using T = scalar_of<decltype(in)>;
-    const gd::Case& c = in.info();
-    return Outputs<T>{
-        {"y", group_norm(in.get("x"), c.attr_int("groups"), in.get("gamma"), in.get("beta"), c.attr_double("eps"))}};
   });
 }
 

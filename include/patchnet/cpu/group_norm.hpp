@@ -1,8 +1,11 @@
-// CPU kernels of group normalisation (math::GroupNormParams: NHWC x as [N, HW, C], G groups
-// of C / G channels). Each (image, group) pair is normalised over its HW * C / G values: sums
-// in double, two passes (mean, then variance), the pairs in parallel. dgamma / dbeta are
-// summed per image, then over the images in order, so no result depends on the thread
-// count.
+// The kernels of group normalisation, on raw pointers: the parameter struct both devices
+// share, the CPU kernels, and the declarations of the CUDA launchers that cuda/group_norm.cu
+// defines (which includes this header: it holds nothing nvcc cannot compile, no Tensor and
+// no Eigen). The op is ops/group_norm.hpp.
+//
+// CPU: each (image, group) pair is normalised over its HW * C / G values: sums in double,
+// two passes (mean, then variance), the pairs in parallel. dgamma / dbeta are summed per
+// image, then over the images in order, so no result depends on the thread count.
 #pragma once
 
 #include <algorithm>
@@ -10,7 +13,22 @@
 #include <vector>
 
 #include "patchnet/cpu/parallel.hpp"
+#include "patchnet/cuda/launcher.hpp"
 #include "patchnet/math/norm.hpp"
+
+namespace patchnet::math {
+
+// NHWC x viewed as [N, HW, C]: `groups` groups of C / groups consecutive channels, each
+// (image, group) normalised over its HW * C / groups values with the layer norm formulas of
+// math/norm.hpp.
+struct GroupNormParams {
+  int64_t N = 0, HW = 0, C = 0, groups = 1;
+  double eps = 1e-5;
+  PATCHNET_HD int64_t group_channels() const { return C / groups; }
+  PATCHNET_HD int64_t group_size() const { return HW * (C / groups); }
+};
+
+}  // namespace patchnet::math
 
 namespace patchnet::cpu {
 
@@ -102,3 +120,22 @@ void group_norm_backward(const T* g, const T* x, const math::GroupNormParams& p,
 }
 
 }  // namespace patchnet::cpu
+
+namespace patchnet::cuda {
+
+namespace impl {
+// cuda/group_norm.cu: per (image, group) mean / rstd ([N * G]) and y, as
+// cpu::group_norm_forward. gamma and beta are required ([C]).
+template <class T>
+void group_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd,
+                        const math::GroupNormParams& p, Stream s = {});
+// dx (may be null) and gxhat = g * xhat (may be null), both NHWC like x; the op sums gxhat
+// and g over N * H * W with column_sum for dgamma and dbeta.
+template <class T>
+void group_norm_backward(const T* g, const T* x, const T* mean, const T* rstd, const T* gamma, T* dx, T* gxhat,
+                         const math::GroupNormParams& p, Stream s = {});
+}  // namespace impl
+PN_CUDA_LAUNCHER(group_norm_forward)
+PN_CUDA_LAUNCHER(group_norm_backward)
+
+}  // namespace patchnet::cuda

@@ -81,19 +81,4 @@ void layer_norm_backward(const T* g, const T* x, const T* mean, const T* rstd, c
 PN_CUDA_LAUNCHER(layer_norm_forward)
 PN_CUDA_LAUNCHER(layer_norm_backward)
 
-namespace impl {
-// group_norm (cuda/group_norm.cu): per (image, group) mean / rstd ([N * G]) and y, as
-// cpu::group_norm_forward. gamma and beta are required ([C]).
-template <class T>
-void group_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd,
-                        const math::GroupNormParams& p, Stream s = {});
-// dx (may be null) and gxhat = g * xhat (may be null), both NHWC like x; the op sums gxhat
-// and g over N * H * W with column_sum for dgamma and dbeta.
-template <class T>
-void group_norm_backward(const T* g, const T* x, const T* mean, const T* rstd, const T* gamma, T* dx, T* gxhat,
-                         const math::GroupNormParams& p, Stream s = {});
-}  // namespace impl
-PN_CUDA_LAUNCHER(group_norm_forward)
-PN_CUDA_LAUNCHER(group_norm_backward)
-
 }  // namespace patchnet::cuda

@@ -75,14 +75,4 @@ PATCHNET_HD inline T layer_norm_dx(T g, T gamma, T x, T mean, T rstd, T c1, T c2
   return rstd * (g * gamma - c1 - (x - mean) * rstd * c2);
 }
 
-// group_norm of NHWC x viewed as [N, HW, C]: `groups` groups of C / groups consecutive
-// channels, each (image, group) normalised over its HW * C / groups values with the layer
-// norm formulas above. One struct for the CPU loops and the CUDA kernels.
-struct GroupNormParams {
-  int64_t N = 0, HW = 0, C = 0, groups = 1;
-  double eps = 1e-5;
-  PATCHNET_HD int64_t group_channels() const { return C / groups; }
-  PATCHNET_HD int64_t group_size() const { return HW * (C / groups); }
-};
-
 }  // namespace patchnet::math

@@ -25,7 +25,6 @@
 #include "patchnet/autograd/node.hpp"
 #include "patchnet/core/tensor.hpp"
 #include "patchnet/cpu/group_norm.hpp"
-#include "patchnet/cuda/norm.hpp"
 #include "patchnet/ops/conv.hpp"
 #include "patchnet/ops/dispatch.hpp"
 #include "patchnet/ops/layer_norm.hpp"
