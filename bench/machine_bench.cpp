@@ -1,0 +1,115 @@
+// The machine's ceilings, against which bench/steps.py reports each model's step: the FMA
+// peak of one and of all threads in float32 (AVX-512 vfmadd) and in bf16 (vdpbf16ps: pairs
+// of bf16 products summed into float32), the GEMM patchnet uses (cpu::gemm) at the models'
+// shapes, and the memory bandwidth (a STREAM-like triad). The peak loops keep 12
+// independent accumulators, more than the FMA latency times the ports, so they measure
+// throughput; a CPU without the instruction reports an error row instead.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "bench_util.hpp"
+#include "patchnet/cpu/gemm.hpp"
+#include "patchnet/cpu/parallel.hpp"
+
+namespace {
+
+using namespace patchnet;
+
+constexpr int64_t kInner = 1 << 16;  // loop trips per timed call
+
+// The sum of the accumulators, so the loop is not optimised away.
+__attribute__((target("avx512f"))) float lane_sum(const __m512* acc) {
+  __m512 s = acc[0];
+  for (int i = 1; i < 12; ++i) s = _mm512_add_ps(s, acc[i]);
+  alignas(64) float v[16];
+  _mm512_store_ps(v, s);
+  float t = 0;
+  for (float x : v) t += x;
+  return t;
+}
+
+// x and y come from outside (volatile), so the compiler cannot fold the loop away.
+__attribute__((target("avx512f"))) float fma_f32_loop(int64_t trips, float x, float y) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512 a = _mm512_set1_ps(x), b = _mm512_set1_ps(y);
+  for (int64_t t = 0; t < trips; ++t)
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  return lane_sum(acc);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) float dp_bf16_loop(int64_t trips, float x, float y) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512bh a = _mm512_cvtne2ps_pbh(_mm512_set1_ps(x), _mm512_set1_ps(y));
+  const __m512bh b = _mm512_cvtne2ps_pbh(_mm512_set1_ps(y), _mm512_set1_ps(x));
+  for (int64_t t = 0; t < trips; ++t)
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
+  return lane_sum(acc);
+}
+
+// FLOP per loop trip: 12 instructions of 16 lanes; an FMA is 2 FLOP a lane, a vdpbf16ps 4
+// (two products and two adds into each float32 lane).
+void peak(benchmark::State& state, bool bf16) {
+  const bool ok = bf16 ? __builtin_cpu_supports("avx512bf16") : __builtin_cpu_supports("avx512f");
+  if (!ok) {
+    state.SkipWithError(bf16 ? "no AVX512-BF16 on this CPU" : "no AVX-512 on this CPU");
+    return;
+  }
+  volatile float x = 0.999f, y = 1e-3f;
+  volatile int64_t trips = kInner;
+  float sink = 0;
+  for (auto _ : state) {
+    sink += bf16 ? dp_bf16_loop(trips, x, y) : fma_f32_loop(trips, x, y);
+    benchmark::DoNotOptimize(sink);
+  }
+  const double flops = 12.0 * 16.0 * (bf16 ? 4.0 : 2.0) * static_cast<double>(kInner);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(flops * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// cpu::gemm C[M, N] = A[M, K] B[K, N] with all threads, as the pointwise convolutions and
+// the MLPs call it.
+void gemm(benchmark::State& state) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  const Tensor<float> a = bench::input({M, K}, 1), b = bench::input({K, N}, 2);
+  Tensor<float> c = Tensor<float>::zeros({M, N});
+  for (auto _ : state) {
+    cpu::gemm<float>(false, false, M, N, K, 1.0f, a.data(), K, b.data(), N, 0.0f, c.data(), N);
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["FLOP/s"] = benchmark::Counter(
+      2.0 * static_cast<double>(M * N * K) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// a = b + s c over 3 arrays of 64 MiB each (well past the caches), all threads: bytes/s
+// counts 2 reads and 1 write.
+void triad(benchmark::State& state) {
+  const int64_t n = int64_t(16) << 20;
+  std::vector<float> a(static_cast<size_t>(n)), b(static_cast<size_t>(n), 1.0f), c(static_cast<size_t>(n), 2.0f);
+  for (auto _ : state) {
+    float* pa = a.data();
+    const float *pb = b.data(), *pc = c.data();
+    cpu::parallel_for(0, n, 1 << 16, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) pa[i] = pb[i] + 0.5f * pc[i];
+    });
+    benchmark::DoNotOptimize(pa);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(3 * n * static_cast<int64_t>(sizeof(float))) * state.iterations());
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(peak, fma_f32, false)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(peak, dpbf16, true)->Threads(1)->Threads(2)->UseRealTime();
+// ConvMixer's pointwise [128*16*16, 256] x [256, 256]; ShiftViT's first MLP [256*12*12, 96] x
+// [96, 192]; a square 1024 GEMM for reference.
+BENCHMARK(gemm)
+    ->Args({32768, 256, 256})
+    ->Args({36864, 192, 96})
+    ->Args({1024, 1024, 1024})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(triad)->Unit(benchmark::kMillisecond)->UseRealTime();
