@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """One command for the whole-step figures of docs/performance.md: patchnet's training step of
 each example model (bench/step_bench.cpp) beside PyTorch's (bench/pytorch_steps.py, plain and
-channels_last), and the machine's ceilings (bench/machine_bench.cpp), as one table.
+channels_last), and the machine's ceilings (bench/machine_bench.cpp), as one table; then where
+patchnet's step goes (bench/step_profile.cpp: forward time per layer type, backward per op).
 
     /usr/bin/python3 bench/steps.py [--build build] [--reps 5]
 
@@ -37,6 +38,7 @@ def main():
     ap.add_argument("--build", default="build", help="the build folder with bench/patchnet_bench")
     ap.add_argument("--reps", type=int, default=5, help="PyTorch steps timed per model (median)")
     ap.add_argument("--min-time", default="3", help="patchnet: --benchmark_min_time per case, seconds")
+    ap.add_argument("--no-profile", action="store_true", help="skip the per-op breakdown")
     args = ap.parse_args()
     bench = os.path.join(args.build, "bench", "patchnet_bench")
     if not os.access(bench, os.X_OK):
@@ -82,6 +84,10 @@ def main():
               + (f"{b['FLOP/s'] / peak2:8.0%} " if peak2 else f"{'':8s} ")
               + f"{pt[name] * 1e3:11.1f} {ptcl[name] * 1e3:13.1f} {best / ms:8.2f}x")
     print("\nspeed-up: PyTorch's faster layout over patchnet; 'of peak': of the 2-thread float32 FMA peak")
+    if not args.no_profile:
+        print("\nwhere patchnet's step goes (bench/step_profile.cpp, nn::Profiler)\n")
+        sys.stdout.flush()
+        subprocess.run([os.path.join(args.build, "bench", "patchnet_step_profile"), "--steps", "3"], check=True)
 
 
 if __name__ == "__main__":

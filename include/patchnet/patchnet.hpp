@@ -46,6 +46,7 @@
 #include "patchnet/nn/shift.hpp"
 #include "patchnet/nn/involution.hpp"
 #include "patchnet/nn/summary.hpp"
+#include "patchnet/nn/profile.hpp"
 
 #include "patchnet/models/convmixer.hpp"
 #include "patchnet/models/shiftvit.hpp"

@@ -4,8 +4,12 @@
 // tensors it saved) once it has run, so a second backward through it throws.
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <memory>
+#include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "patchnet/autograd/grad_mode.hpp"
@@ -51,6 +55,16 @@ void accumulate_into_leaf(TensorImpl<T>& leaf, const Tensor<T>& g, bool may_stea
   leaf.grad = (sole_owner ? g.detach() : g.detach().clone()).impl();
 }
 
+namespace detail {
+// Backward seconds and calls per node name, collected while a profiler (nn/profile.hpp)
+// points this at its table; null (the default) costs one branch per node.
+using NodeTimes = std::map<std::string, std::pair<double, int64_t>>;
+inline NodeTimes*& node_times() {
+  thread_local NodeTimes* t = nullptr;
+  return t;
+}
+}  // namespace detail
+
 template <class T>
 void run_backward(const Tensor<T>& root, const Tensor<T>& grad, bool retain_graph) {
   PN_CHECK(root.requires_grad(), "backward: the tensor does not require grad (no input of the ops that ",
@@ -92,6 +106,8 @@ void run_backward(const Tensor<T>& root, const Tensor<T>& grad, bool retain_grap
     ready.pop_back();
     std::vector<Tensor<T>> gout = std::move(buffers[node.get()]);
     buffers.erase(node.get());
+    detail::NodeTimes* times = detail::node_times();
+    const auto t0 = times ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     std::vector<Tensor<T>> gin = node->apply(std::move(gout));
     const auto& edges = node->edges();
     for (size_t i = 0; i < edges.size(); ++i) {
@@ -107,6 +123,11 @@ void run_backward(const Tensor<T>& root, const Tensor<T>& grad, bool retain_grap
       if (--pending[e.node.get()] == 0) ready.push_back(e.node);
     }
     if (!retain_graph) node->release();
+    if (times) {  // the node's backward and the accumulation of what it returned
+      auto& [seconds, calls] = (*times)[node->name()];
+      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ++calls;
+    }
   }
 }
 
