@@ -1,6 +1,8 @@
 // Where the time of a training step goes, for each example model (step_models.hpp): the
-// step split into forward + loss, backward and optimizer, then nn::Profiler's forward time
-// per layer type and backward time per op. bench/steps.py runs it after the step table.
+// step split into forward + loss, backward and optimizer, the host memory it takes (peak in
+// tensors, blocks obtained from the system after the first two steps: none is the goal),
+// then nn::Profiler's forward time per layer type and backward time per op. bench/steps.py runs it after the step
+// table.
 //
 //   ./build/bench/patchnet_step_profile [--steps N] [model name filter]
 #include <chrono>
@@ -32,7 +34,10 @@ int main(int argc, char** argv) {
   for (auto make : bench::step_models()) {
     bench::StepRun run(make());
     if (run.spec.name.find(filter) == std::string::npos) continue;
+    const HostMemoryStats before = host_memory_stats();
     run.step();  // warm: the optimizer's state, the first allocations
+    run.step();
+    const HostMemoryStats warm = host_memory_stats();
     double fwd = 0, bwd = 0, opt = 0;
     nn::Profiler<float> prof;
     for (int s = 0; s < steps; ++s) {
@@ -51,6 +56,12 @@ int main(int argc, char** argv) {
     const double n = steps;
     std::printf("== %s: %.1f ms a step (mean of %d): forward + loss %.1f, backward %.1f, optimizer %.1f\n",
                 run.spec.name.c_str(), (fwd + bwd + opt) / n, steps, fwd / n, bwd / n, opt / n);
+    const HostMemoryStats end = host_memory_stats();
+    std::printf(
+        "memory: %.0f MiB peak in tensors (the program so far), %zu large blocks from the system in "
+        "the first two steps, %zu in the %d after; %.0f small buffers a step from the C++ heap\n",
+        static_cast<double>(end.peak_allocated_bytes) / (1 << 20), warm.system_allocs - before.system_allocs,
+        end.system_allocs - warm.system_allocs, steps, static_cast<double>(end.small_allocs - warm.small_allocs) / n);
     std::printf("%s\n", prof.table(steps).c_str());
   }
   return 0;

@@ -141,3 +141,19 @@ TEST_CASE("tensor: an element count past int64, or an allocation past memory, is
   CHECK_THROWS_PN(Tensor<float>::empty({int64_t(1) << 58}), "out of host memory allocating 1152921504606846976 bytes");
 #endif
 }
+
+TEST_CASE("host memory stats: a reused large size takes no new block from the system, and the peak holds") {
+  const HostMemoryStats start = host_memory_stats();
+  { auto warm = Tensor<float>::empty({3, 1 << 20}); }  // 12 MiB: a large block, then cached
+  const HostMemoryStats warm = host_memory_stats();
+  for (int i = 0; i < 5; ++i) {
+    auto a = Tensor<float>::empty({3, 1 << 20});
+    auto small = Tensor<float>::empty({100});
+    CHECK(host_memory_stats().allocated_bytes >= warm.allocated_bytes + (std::size_t(12) << 20));
+  }
+  const HostMemoryStats end = host_memory_stats();
+  CHECK(end.system_allocs == warm.system_allocs);
+  CHECK(end.small_allocs == warm.small_allocs + 5);
+  CHECK(end.allocated_bytes == warm.allocated_bytes);
+  CHECK(end.peak_allocated_bytes >= start.allocated_bytes + (std::size_t(12) << 20));
+}

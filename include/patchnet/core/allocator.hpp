@@ -5,9 +5,11 @@
 // measured, first-touching 32 MiB costs 70-90 ms, reusing it 1.5 ms (docs/performance.md).
 //
 // Cached blocks are returned to the system by empty_host_cache(), or when the cache
-// would grow past host_cache_limit() bytes.
+// would grow past host_cache_limit() bytes. host_memory_stats() counts what tensors hold,
+// its peak, and the large blocks taken from the system (relaxed atomics: a few ns each).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <mutex>
@@ -21,7 +23,27 @@
 
 namespace patchnet {
 
+// Host memory counters since the start of the program (host_memory_stats()).
+struct HostMemoryStats {
+  std::size_t system_allocs = 0;         // large blocks obtained from the system (cache misses)
+  std::size_t small_allocs = 0;          // buffers under 1 MiB, from the C++ heap
+  std::size_t allocated_bytes = 0;       // in tensors now (large blocks rounded to 2 MiB)
+  std::size_t peak_allocated_bytes = 0;  // the most allocated_bytes has been
+};
+
 namespace detail {
+struct HostCounters {
+  std::atomic<std::size_t> system_allocs{0}, small_allocs{0}, allocated{0}, peak{0};
+  void add(std::size_t bytes) {
+    const std::size_t now = allocated.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    std::size_t p = peak.load(std::memory_order_relaxed);
+    while (now > p && !peak.compare_exchange_weak(p, now, std::memory_order_relaxed)) {}
+  }
+};
+inline HostCounters& host_counters() {
+  static HostCounters c;
+  return c;
+}
 struct HostCache {
   std::mutex mu;
   std::unordered_map<std::size_t, std::vector<void*>> free_blocks;  // by rounded size
@@ -38,7 +60,13 @@ inline constexpr std::size_t kSmallAlign = 64;
 }  // namespace detail
 
 inline void* host_alloc(std::size_t bytes) {
-  if (bytes < detail::kLargeBlock) return ::operator new(bytes, std::align_val_t(detail::kSmallAlign));
+  auto& counters = detail::host_counters();
+  if (bytes < detail::kLargeBlock) {
+    void* p = ::operator new(bytes, std::align_val_t(detail::kSmallAlign));
+    counters.small_allocs.fetch_add(1, std::memory_order_relaxed);
+    counters.add(bytes);
+    return p;
+  }
   const std::size_t size = (bytes + detail::kHugePage - 1) / detail::kHugePage * detail::kHugePage;
   auto& c = detail::host_cache();
   {
@@ -48,11 +76,14 @@ inline void* host_alloc(std::size_t bytes) {
       void* p = it->second.back();
       it->second.pop_back();
       c.cached_bytes -= size;
+      counters.add(size);
       return p;
     }
   }
   void* p = std::aligned_alloc(detail::kHugePage, size);
   if (!p) throw std::bad_alloc();
+  counters.system_allocs.fetch_add(1, std::memory_order_relaxed);
+  counters.add(size);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   madvise(p, size, MADV_HUGEPAGE);  // a hint: fewer page faults on first touch
 #endif
@@ -63,9 +94,11 @@ inline void host_free(void* p, std::size_t bytes) noexcept {
   if (!p) return;
   if (bytes < detail::kLargeBlock) {
     ::operator delete(p, std::align_val_t(detail::kSmallAlign));
+    detail::host_counters().allocated.fetch_sub(bytes, std::memory_order_relaxed);
     return;
   }
   const std::size_t size = (bytes + detail::kHugePage - 1) / detail::kHugePage * detail::kHugePage;
+  detail::host_counters().allocated.fetch_sub(size, std::memory_order_relaxed);
   auto& c = detail::host_cache();
   std::lock_guard<std::mutex> lock(c.mu);
   if (c.cached_bytes + size > c.limit) {
@@ -78,6 +111,11 @@ inline void host_free(void* p, std::size_t bytes) noexcept {
   } catch (...) {
     std::free(p);
   }
+}
+
+inline HostMemoryStats host_memory_stats() {
+  const auto& c = detail::host_counters();
+  return {c.system_allocs.load(), c.small_allocs.load(), c.allocated.load(), c.peak.load()};
 }
 
 // Bytes held in the cache, free for reuse.
