@@ -1,5 +1,5 @@
 // Host memory for tensors. Small buffers come from the C++ heap. Large ones (1 MiB and
-// up) are rounded to 2 MiB, asked for as transparent huge pages, and kept on a free list
+// up, plus a colour offset, below) are rounded to 2 MiB, asked for as transparent huge pages, and kept on a free list
 // when released, so a training step that allocates the same activation sizes every
 // iteration reuses warm memory instead of faulting in fresh pages: on the VMs we
 // measured, first-touching 32 MiB costs 70-90 ms, reusing it 1.5 ms (docs/performance.md).
@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -57,6 +58,25 @@ inline HostCache& host_cache() {
 inline constexpr std::size_t kLargeBlock = std::size_t(1) << 20;
 inline constexpr std::size_t kHugePage = std::size_t(2) << 20;
 inline constexpr std::size_t kSmallAlign = 64;
+// Large blocks start 2 MiB-aligned, so without care every large tensor would start at the
+// same offset in its page and its cache sets: a kernel streaming four of them (Adam's p, m,
+// v and g) then loses most of its time to 4K aliasing and set conflicts (measured: Adam over
+// 11.7M floats, 319 ms with aligned arrays, 32 ms with staggered ones; docs/performance.md).
+// So each block hands out its memory at one of kColors offsets, 4 KiB + 64 B apart (distinct
+// low 12 bits, distinct cache lines), taken in turn; the block's base stays 2 MiB-aligned
+// (huge pages) and is found from the pointer by rounding down.
+inline constexpr std::size_t kColors = 32, kColorStride = 4096 + 64;
+inline constexpr std::size_t kColorReserve = kColors * kColorStride;
+inline std::size_t large_block_size(std::size_t bytes) {
+  return (bytes + kColorReserve + kHugePage - 1) / kHugePage * kHugePage;
+}
+inline void* colored(void* base) {
+  static std::atomic<std::size_t> next{0};
+  return static_cast<char*>(base) + next.fetch_add(1, std::memory_order_relaxed) % kColors * kColorStride;
+}
+inline void* block_base(void* p) {
+  return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(p) & ~(std::uintptr_t(kHugePage) - 1));
+}
 }  // namespace detail
 
 inline void* host_alloc(std::size_t bytes) {
@@ -67,7 +87,7 @@ inline void* host_alloc(std::size_t bytes) {
     counters.add(bytes);
     return p;
   }
-  const std::size_t size = (bytes + detail::kHugePage - 1) / detail::kHugePage * detail::kHugePage;
+  const std::size_t size = detail::large_block_size(bytes);
   auto& c = detail::host_cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
@@ -77,7 +97,7 @@ inline void* host_alloc(std::size_t bytes) {
       it->second.pop_back();
       c.cached_bytes -= size;
       counters.add(size);
-      return p;
+      return detail::colored(p);
     }
   }
   void* p = std::aligned_alloc(detail::kHugePage, size);
@@ -87,7 +107,7 @@ inline void* host_alloc(std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   madvise(p, size, MADV_HUGEPAGE);  // a hint: fewer page faults on first touch
 #endif
-  return p;
+  return detail::colored(p);
 }
 
 inline void host_free(void* p, std::size_t bytes) noexcept {
@@ -97,7 +117,8 @@ inline void host_free(void* p, std::size_t bytes) noexcept {
     detail::host_counters().allocated.fetch_sub(bytes, std::memory_order_relaxed);
     return;
   }
-  const std::size_t size = (bytes + detail::kHugePage - 1) / detail::kHugePage * detail::kHugePage;
+  const std::size_t size = detail::large_block_size(bytes);
+  p = detail::block_base(p);
   detail::host_counters().allocated.fetch_sub(size, std::memory_order_relaxed);
   auto& c = detail::host_cache();
   std::lock_guard<std::mutex> lock(c.mu);
