@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     return std::chrono::duration<double, std::milli>(b - a).count();
   };
   for (auto make : bench::step_models()) {
+    reset_host_memory_peak();  // the peak of this model's steps, its weights and batch included
     bench::StepRun run(make());
     if (run.spec.name.find(filter) == std::string::npos) continue;
     const HostMemoryStats before = host_memory_stats();
@@ -58,7 +59,7 @@ int main(int argc, char** argv) {
                 run.spec.name.c_str(), (fwd + bwd + opt) / n, steps, fwd / n, bwd / n, opt / n);
     const HostMemoryStats end = host_memory_stats();
     std::printf(
-        "memory: %.0f MiB peak in tensors (the program so far), %zu large blocks from the system in "
+        "memory: %.0f MiB peak in tensors, %zu large blocks from the system in "
         "the first two steps, %zu in the %d after; %.0f small buffers a step from the C++ heap\n",
         static_cast<double>(end.peak_allocated_bytes) / (1 << 20), warm.system_allocs - before.system_allocs,
         end.system_allocs - warm.system_allocs, steps, static_cast<double>(end.small_allocs - warm.small_allocs) / n);

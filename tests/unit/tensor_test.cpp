@@ -156,6 +156,8 @@ TEST_CASE("host memory stats: a reused large size takes no new block from the sy
   }
   const HostMemoryStats end = host_memory_stats();
   CHECK(end.system_allocs == warm.system_allocs);
+  reset_host_memory_peak();
+  CHECK(host_memory_stats().peak_allocated_bytes == host_memory_stats().allocated_bytes);
   CHECK(end.small_allocs == warm.small_allocs + 5);
   CHECK(end.allocated_bytes == warm.allocated_bytes);
   CHECK(end.peak_allocated_bytes >= start.allocated_bytes + (std::size_t(12) << 20));

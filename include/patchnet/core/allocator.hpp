@@ -139,6 +139,12 @@ inline HostMemoryStats host_memory_stats() {
   return {c.system_allocs.load(), c.small_allocs.load(), c.allocated.load(), c.peak.load()};
 }
 
+// Starts a new peak from what tensors hold now (to measure one phase of a program).
+inline void reset_host_memory_peak() {
+  auto& c = detail::host_counters();
+  c.peak.store(c.allocated.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
 // Bytes held in the cache, free for reuse.
 inline std::size_t host_cache_bytes() {
   auto& c = detail::host_cache();
