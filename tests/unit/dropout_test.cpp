@@ -74,6 +74,17 @@ TEST_CASE("dropout: about 1 - p of 100k elements kept, each scaled by 1 / (1 - p
   for (size_t i = 0; i < g.size(); ++i) REQUIRE(g[i] == (yv[i] != 0.0f ? 2.0f * scale : 0.0f));
 }
 
+TEST_CASE("dropout: the mask across a carry of the 64-bit Philox counter's low word") {
+  // A group of 16 blocks that straddles block 2^32: the vector kernel's carry into the high word.
+  const auto x = test::uniform<float>({4 * 64 + 3}, 33, 0.5, 1.0);
+  const uint64_t base = (uint64_t(1) << 32) - 7;
+  Generator g(91);
+  g.set_offset(base);
+  const auto m = mask_of(dropout(x, 0.5, true, g));
+  const uint32_t thr = math::keep_threshold(0.5);
+  for (size_t i = 0; i < m.size(); ++i) REQUIRE(m[i] == static_cast<int>(math::philox_keep(91, base, i, thr)));
+}
+
 TEST_CASE("dropout: NaN and inf inputs stay visible where kept") {
   const float inf = std::numeric_limits<float>::infinity();
   std::vector<float> v(130, 1.0f);
