@@ -5,7 +5,6 @@
 // table.
 //
 //   ./build/bench/patchnet_step_profile [--steps N] [model name filter]
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,36 +26,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "patchnet_step_profile: --steps must be at least 1\n");
     return 2;
   }
-  using Clock = std::chrono::steady_clock;
-  const auto ms = [](Clock::time_point a, Clock::time_point b) {
-    return std::chrono::duration<double, std::milli>(b - a).count();
-  };
   for (auto make : bench::step_models()) {
+    bench::StepModel spec = make();  // a description: nothing is built yet
+    if (spec.name.find(filter) == std::string::npos) continue;
     reset_host_memory_peak();  // the peak of this model's steps, its weights and batch included
-    bench::StepRun run(make());
-    if (run.spec.name.find(filter) == std::string::npos) continue;
+    bench::StepRun run(std::move(spec));
     const HostMemoryStats before = host_memory_stats();
     run.step();  // warm: the optimizer's state, the first allocations
     run.step();
     const HostMemoryStats warm = host_memory_stats();
-    double fwd = 0, bwd = 0, opt = 0;
+    bench::StepRun::Phases t;
     nn::Profiler<float> prof;
-    for (int s = 0; s < steps; ++s) {
-      const auto t0 = Clock::now();
-      const Tensor<float> loss = train::classification_loss(run.model(run.x), run.labels, run.spec.loss);
-      const auto t1 = Clock::now();
-      run.opt->zero_grad();
-      loss.backward();
-      const auto t2 = Clock::now();
-      run.opt->step(1e-3);
-      const auto t3 = Clock::now();
-      fwd += ms(t0, t1);
-      bwd += ms(t1, t2);
-      opt += ms(t2, t3);
-    }
+    for (int s = 0; s < steps; ++s) run.step(&t);
     const double n = steps;
     std::printf("== %s: %.1f ms a step (mean of %d): forward + loss %.1f, backward %.1f, optimizer %.1f\n",
-                run.spec.name.c_str(), (fwd + bwd + opt) / n, steps, fwd / n, bwd / n, opt / n);
+                run.spec.name.c_str(), (t.forward + t.backward + t.optimizer) / n, steps, t.forward / n, t.backward / n,
+                t.optimizer / n);
     const HostMemoryStats end = host_memory_stats();
     std::printf(
         "memory: %.0f MiB peak in tensors, %zu large blocks from the system in "

@@ -37,16 +37,18 @@ inline void append_tensor(std::FILE* f, const std::string& name, const Tensor<do
   if (v.empty()) std::fprintf(f, "\n");
 }
 
-// With PATCHNET_DUMP_CASES=<file>: appends the row's inputs and output gradient to the file
-// and returns true (the row is then not checked: its values are being regenerated).
+// With PATCHNET_DUMP_CASES=<file>: appends the row's inputs (no_grad: those that get no
+// gradient) and output gradient to the file and returns true (the row is then not checked:
+// its values are being regenerated).
 inline bool dump_case(const std::string& key, const std::string& torch, const std::vector<Tensor<double>>& in,
-                      const std::vector<int>& no_grad, const Tensor<double>& grad_y) {
+                      const Tensor<double>& grad_y) {
   const char* path = std::getenv("PATCHNET_DUMP_CASES");
   if (!path || !*path) return false;
   std::FILE* f = std::fopen(path, "a");
   REQUIRE_MESSAGE(f != nullptr, "cannot append to PATCHNET_DUMP_CASES=", path);
   std::fprintf(f, "case %s\nattr torch %s\nattr no_grad", key.c_str(), torch.c_str());
-  for (int i : no_grad) std::fprintf(f, " %d", i);
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!in[i].requires_grad()) std::fprintf(f, " %zu", i);
   std::fprintf(f, "\n");
   for (size_t i = 0; i < in.size(); ++i) append_tensor(f, "x" + std::to_string(i), in[i].detach());
   append_tensor(f, "grad_y", grad_y);
@@ -65,21 +67,20 @@ inline const std::map<std::string, golden::Case>& golden_cases() {
 }
 
 // Checks a row's double forward and input gradients against its golden values. f: the row's
-// function in double; in: its inputs; differentiable[i]: whether input i gets a gradient.
+// function in double; inputs: its inputs, those that get a gradient marked requires_grad
+// (the function runs on fresh copies of them).
 template <class F>
 void check_case_golden(const std::string& op, const std::string& label, const std::string& torch, F&& f,
-                       const std::vector<Tensor<double>>& inputs, const std::vector<int>& no_grad) {
+                       const std::vector<Tensor<double>>& inputs) {
   const std::string key = golden_key(op, label), where = op + " [" + label + "] against PyTorch";
   std::vector<Tensor<double>> in;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    in.push_back(inputs[i].detach().clone());
-    bool grad = true;
-    for (int j : no_grad) grad = grad && j != static_cast<int>(i);
-    if (grad) in.back().set_requires_grad();
+  for (const Tensor<double>& t : inputs) {
+    in.push_back(t.detach().clone());
+    if (t.requires_grad()) in.back().set_requires_grad();
   }
   const Tensor<double> y = f(in);
   const Tensor<double> grad_y = uniform<double>(y.shape(), seed_of(key + "/grad_y"));
-  if (dump_case(key, torch, in, no_grad, grad_y)) return;
+  if (dump_case(key, torch, in, grad_y)) return;
 
   const auto& cases = golden_cases();
   const auto it = cases.find(key);

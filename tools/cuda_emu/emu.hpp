@@ -307,20 +307,15 @@ inline T atomicAdd(T* p, T v) {
   return old;
 }
 // check.cuh's checks, against the emulated runtime (runtime_api.hpp).
-#define PN_CUDA_CHECK(call)                                                                                       \
-  do {                                                                                                            \
-    const cudaError_t pn_err_ = (call);                                                                           \
-    if (pn_err_ != cudaSuccess)                                                                                   \
-      ::patchnet::fail("CUDA error in ", #call, " at ", __FILE__, ":", __LINE__, ": ", cudaGetErrorName(pn_err_), \
-                       " (emulated)");                                                                            \
+#define EMU_CHECK_STATUS(call, ok, name_of, what)                                                         \
+  do {                                                                                                    \
+    const auto pn_st_ = (call);                                                                           \
+    if (pn_st_ != ok)                                                                                     \
+      ::patchnet::fail(what, " error in ", #call, " at ", __FILE__, ":", __LINE__, ": ", name_of(pn_st_), \
+                       " (emulated)");                                                                    \
   } while (0)
-#define PN_CUBLAS_CHECK(call)                                                                                         \
-  do {                                                                                                                \
-    const cublasStatus_t pn_st_ = (call);                                                                             \
-    if (pn_st_ != CUBLAS_STATUS_SUCCESS)                                                                              \
-      ::patchnet::fail("cuBLAS error in ", #call, " at ", __FILE__, ":", __LINE__, ": ", cublasGetStatusName(pn_st_), \
-                       " (emulated)");                                                                                \
-  } while (0)
+#define PN_CUDA_CHECK(call) EMU_CHECK_STATUS(call, cudaSuccess, cudaGetErrorName, "CUDA")
+#define PN_CUBLAS_CHECK(call) EMU_CHECK_STATUS(call, CUBLAS_STATUS_SUCCESS, cublasGetStatusName, "cuBLAS")
 #define PN_CUDA_CHECK_LAUNCH(x) \
   do {                          \
   } while (0)

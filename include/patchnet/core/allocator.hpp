@@ -1,8 +1,9 @@
 // Host memory for tensors. Small buffers come from the C++ heap. Large ones (1 MiB and
-// up, plus a colour offset, below) are rounded to 2 MiB, asked for as transparent huge pages, and kept on a free list
-// when released, so a training step that allocates the same activation sizes every
-// iteration reuses warm memory instead of faulting in fresh pages: on the VMs we
-// measured, first-touching 32 MiB costs 70-90 ms, reusing it 1.5 ms (docs/performance.md).
+// up, plus room for a colour offset, below) are rounded to 2 MiB, asked for as transparent
+// huge pages, and kept on a free list when released, so a training step that allocates the
+// same activation sizes every iteration reuses warm memory instead of faulting in fresh
+// pages: on the VMs we measured, first-touching 32 MiB costs 70-90 ms, reusing it 1.5 ms
+// (docs/performance.md).
 //
 // Cached blocks are returned to the system by empty_host_cache(), or when the cache
 // would grow past host_cache_limit() bytes. host_memory_stats() counts what tensors hold,

@@ -69,21 +69,22 @@ class Profiler : public detail::CallObserver<T> {
     backward_.clear();
   }
 
-  // Both lists as text, with each row's share of its pass; `steps` divides the times.
+  // Both lists as text, with each row's share of its pass; times and calls are per step
+  // over `steps` steps.
   std::string table(int64_t steps = 1) const {
+    const double n = static_cast<double>(std::max<int64_t>(steps, 1));
     std::string out;
     for (const auto& [title, rows] :
          {std::pair{"forward, by layer", forward()}, std::pair{"backward, by op", backward()}}) {
       double total = 0;
       for (const Row& r : rows) total += r.seconds;
       char line[160];
-      std::snprintf(line, sizeof line, "%-28s %10.2f ms  (per step)\n", title,
-                    1e3 * total / static_cast<double>(steps));
+      std::snprintf(line, sizeof line, "%-28s %10.2f ms  (per step)\n", title, 1e3 * total / n);
       out += line;
       for (const Row& r : rows) {
         std::snprintf(line, sizeof line, "  %-26s %10.2f ms %5.1f%%  %6lld calls\n", r.name.c_str(),
-                      1e3 * r.seconds / static_cast<double>(steps), total > 0 ? 100.0 * r.seconds / total : 0.0,
-                      static_cast<long long>(r.calls / std::max<int64_t>(steps, 1)));
+                      1e3 * r.seconds / n, total > 0 ? 100.0 * r.seconds / total : 0.0,
+                      static_cast<long long>(static_cast<double>(r.calls) / n));
         out += line;
       }
     }
