@@ -57,11 +57,13 @@ Tensor<T> generate(const Shape& shape, F&& value_at) {
 }  // namespace detail
 
 // Uniform in [lo, hi). Values are drawn in double, so float and double tensors from the
-// same generator state agree to float rounding.
+// same generator state agree to float rounding. The scaling is an explicit fma, as nvcc
+// writes it: whether the compiler fuses `lo + (hi - lo) * u` depends on the target CPU
+// and the vector width, and the same seed must give the same bits on every machine.
 template <FloatingPoint T>
 Tensor<T> rand(const Shape& shape, Generator& gen, double lo = 0.0, double hi = 1.0) {
   const uint64_t seed = gen.seed(), base = gen.reserve(math::philox_blocks(shape.numel(), 2));
-  return detail::generate<T>(shape, [=](uint64_t i) { return lo + (hi - lo) * math::philox_uniform(seed, base, i); });
+  return detail::generate<T>(shape, [=](uint64_t i) { return std::fma(hi - lo, math::philox_uniform(seed, base, i), lo); });
 }
 
 // Normal(mean, std) by the Box-Muller transform.
@@ -71,7 +73,7 @@ Tensor<T> randn(const Shape& shape, Generator& gen, double mean = 0.0, double st
   return detail::generate<T>(shape, [=](uint64_t i) {
     const double u1 = 1.0 - math::philox_uniform(seed, base, 2 * i);  // (0, 1]
     const double u2 = math::philox_uniform(seed, base, 2 * i + 1);
-    return mean + std * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+    return std::fma(std * std::sqrt(-2.0 * std::log(u1)), std::cos(6.283185307179586 * u2), mean);
   });
 }
 
