@@ -63,7 +63,8 @@ Tensor<T> generate(const Shape& shape, F&& value_at) {
 template <FloatingPoint T>
 Tensor<T> rand(const Shape& shape, Generator& gen, double lo = 0.0, double hi = 1.0) {
   const uint64_t seed = gen.seed(), base = gen.reserve(math::philox_blocks(shape.numel(), 2));
-  return detail::generate<T>(shape, [=](uint64_t i) { return std::fma(hi - lo, math::philox_uniform(seed, base, i), lo); });
+  return detail::generate<T>(shape,
+                             [=](uint64_t i) { return std::fma(hi - lo, math::philox_uniform(seed, base, i), lo); });
 }
 
 // Normal(mean, std) by the Box-Muller transform.
