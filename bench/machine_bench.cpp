@@ -70,19 +70,28 @@ void peak(benchmark::State& state, bool bf16) {
       benchmark::Counter(flops * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-// cpu::gemm C[M, N] = A[M, K] B[K, N] with all threads, as the pointwise convolutions and
-// the MLPs call it.
-void gemm(benchmark::State& state) {
-  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
-  const Tensor<float> a = bench::input({M, K}, 1), b = bench::input({K, N}, 2);
+// C[M, N] = op(A) op(B) with all threads, as the layers call it: range(3) is 0 for A B (a
+// forward), 1 for A^T B (a weight gradient: A is stored [K, M]), 2 for A B^T (an input
+// gradient: B is stored [N, K]). gemm is cpu::gemm (patchnet's packed kernel for float),
+// gemm_eigen the Eigen product it replaced, timed in the same run.
+template <bool kEigen>
+void gemm_case(benchmark::State& state) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2), kind = state.range(3);
+  const bool ta = kind == 1, tb = kind == 2;
+  const Tensor<float> a = ta ? bench::input({K, M}, 1) : bench::input({M, K}, 1);
+  const Tensor<float> b = tb ? bench::input({N, K}, 2) : bench::input({K, N}, 2);
   Tensor<float> c = Tensor<float>::zeros({M, N});
+  const int64_t lda = ta ? M : K, ldb = tb ? K : N;
   for (auto _ : state) {
-    cpu::gemm<float>(false, false, M, N, K, 1.0f, a.data(), K, b.data(), N, 0.0f, c.data(), N);
+    if (kEigen) cpu::gemm_eigen<float>(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N);
+    else cpu::gemm<float>(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N);
     benchmark::DoNotOptimize(c.data());
   }
   state.counters["FLOP/s"] = benchmark::Counter(
       2.0 * static_cast<double>(M * N * K) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
+void gemm(benchmark::State& state) { gemm_case<false>(state); }
+void gemm_eigen(benchmark::State& state) { gemm_case<true>(state); }
 
 // a = b + s c over 3 arrays of 64 MiB each (well past the caches), all threads: bytes/s
 // counts 2 reads and 1 write.
@@ -104,12 +113,23 @@ void triad(benchmark::State& state) {
 
 BENCHMARK_CAPTURE(peak, fma_f32, false)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(peak, dpbf16, true)->Threads(1)->Threads(2)->UseRealTime();
-// ConvMixer's pointwise [128*16*16, 256] x [256, 256]; ShiftViT's first MLP [256*12*12, 96] x
-// [96, 192]; a square 1024 GEMM for reference.
-BENCHMARK(gemm)
-    ->Args({32768, 256, 256})
-    ->Args({36864, 192, 96})
-    ->Args({1024, 1024, 1024})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+// ConvMixer's pointwise [128*16*16, 256] x [256, 256] and its two gradients; ShiftViT's
+// first MLP layer [256*12*12, 96] x [96, 192]; the conv baseline's 3x3 convolutions as
+// im2col + GEMM, one 4 MiB chunk of images each (cpu/conv2d.hpp): the first [37 * 32*32, 27]
+// x [27, 32], the second [14 * 16*16, 288] x [288, 64] and its weight gradient; a square
+// 1024 GEMM for reference.
+void gemm_shapes(benchmark::internal::Benchmark* b) {
+  for (const auto& s : std::vector<std::vector<int64_t>>{{32768, 256, 256, 0},
+                                                         {256, 256, 32768, 1},
+                                                         {32768, 256, 256, 2},
+                                                         {36864, 192, 96, 0},
+                                                         {37888, 32, 27, 0},
+                                                         {3584, 64, 288, 0},
+                                                         {288, 64, 3584, 1},
+                                                         {1024, 1024, 1024, 0}})
+    b->Args(s);
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+BENCHMARK(gemm)->Apply(gemm_shapes);
+BENCHMARK(gemm_eigen)->Apply(gemm_shapes);
 BENCHMARK(triad)->Unit(benchmark::kMillisecond)->UseRealTime();

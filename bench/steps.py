@@ -62,11 +62,15 @@ def main():
     print("ceilings")
     g = lambda v: f"{v / 1e9:.0f} GFLOP/s" if v else "n/a"
     print(f"  FMA float32: {g(peak1)} on 1 thread, {g(peak2)} on 2;  bf16 (vdpbf16ps): {g(bf1)} on 1, {g(bf2)} on 2")
-    for name, b in sorted(pn.items()):
+    for name, b in pn.items():  # in the benchmark's order
         if name.startswith("gemm/") and "error" not in b:
-            m, n, k = name.split("/")[1:4]
-            print(f"  cpu::gemm [{m},{k}] x [{k},{n}]: {b['FLOP/s'] / 1e9:.0f} GFLOP/s"
-                  + (f" ({b['FLOP/s'] / peak2:.0%} of the float32 peak)" if peak2 else ""))
+            m, n, k, kind = name.split("/")[1:5]
+            a_txt = {"0": f"[{m},{k}]", "1": f"[{k},{m}]^T", "2": f"[{m},{k}]"}[kind]
+            b_txt = {"0": f"[{k},{n}]", "1": f"[{k},{n}]", "2": f"[{n},{k}]^T"}[kind]
+            e = pn.get(name.replace("gemm/", "gemm_eigen/", 1), {})
+            eig = f"; Eigen {e['FLOP/s'] / 1e9:.0f}" if e.get("FLOP/s") else ""
+            print(f"  cpu::gemm {a_txt} x {b_txt}: {b['FLOP/s'] / 1e9:.0f} GFLOP/s"
+                  + (f" ({b['FLOP/s'] / peak2:.0%} of the float32 peak)" if peak2 else "") + eig)
         if name.startswith("triad") and "error" not in b:
             print(f"  memory (triad, 2 reads + 1 write): {b['bytes_per_second'] / 1e9:.1f} GB/s")
     print()

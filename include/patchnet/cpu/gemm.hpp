@@ -1,10 +1,15 @@
 // The one CPU matrix product: C = alpha * op(A) op(B) + beta * C on row-major matrices
-// with leading dimensions, through Eigen (blocked, vectorised, and multithreaded when
-// OpenMP is on). Linear layers, pointwise and im2col convolutions all land here.
+// with leading dimensions. Linear layers, pointwise and im2col convolutions all land here.
+// float goes to patchnet's packed kernel (cpu/gemm_packed.hpp); double, which the gradient
+// checks use, to Eigen (blocked, vectorised, multithreaded with OpenMP), as does float in
+// gemm_eigen, kept as the reference the benchmarks compare against.
 #pragma once
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <type_traits>
+
+#include "patchnet/cpu/gemm_packed.hpp"
 
 namespace patchnet::cpu {
 
@@ -12,8 +17,8 @@ namespace patchnet::cpu {
 // op(B) is [K, N]: B is stored [K, N] (ldb >= N) or, with trans_b, [N, K] (ldb >= K).
 // C is [M, N] (ldc >= N). beta == 0 ignores C's old contents (NaN included).
 template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
-          int64_t ldb, T beta, T* C, int64_t ldc) {
+void gemm_eigen(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   using CMap = Eigen::Map<const Mat, Eigen::Unaligned, Eigen::OuterStride<>>;
   using MMap = Eigen::Map<Mat, Eigen::Unaligned, Eigen::OuterStride<>>;
@@ -28,6 +33,13 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   else if (trans_a && !trans_b) c.noalias() += alpha * a.transpose() * b;
   else if (!trans_a && trans_b) c.noalias() += alpha * a * b.transpose();
   else c.noalias() += alpha * a.transpose() * b.transpose();
+}
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+          int64_t ldb, T beta, T* C, int64_t ldc) {
+  if constexpr (std::is_same_v<T, float>) gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else gemm_eigen<T>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace patchnet::cpu

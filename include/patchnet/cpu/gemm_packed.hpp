@@ -1,0 +1,226 @@
+// patchnet's own float32 matrix product, C = alpha op(A) op(B) + beta C on row-major
+// matrices, in the BLIS/GotoBLAS shape:
+//
+//   for each KC-deep slab of K:                                 (C accumulates slab by slab)
+//     pack op(B)[slab, :] into NR-wide column panels            (each thread for itself)
+//     for each MC-row block of the thread's share of M:
+//       pack op(A)[block, slab] into MR-row panels
+//       for each B panel, for each A panel: the MR x NR micro-kernel over the slab
+//
+// The micro-kernel keeps an MR x NR tile of C in registers (2 vectors a row) and reads one
+// packed A column (MR scalars, broadcast) and one packed B row (NR floats) per step of k:
+// 2*MR*NR FLOPs for MR + NR floats loaded, with the B panel (KC x NR, 32 KiB with AVX-512)
+// in L1 and the A block (MC x KC) in L2. Packing makes every transpose case the same
+// kernel, with zero padding at the edges. The vectors are GCC/Clang vector extensions: the
+// same code is AVX-512 (MR 14, 28 accumulators of the 32 registers), AVX2 or SSE (MR 6)
+// where the compiler targets it, so CI machines without AVX-512 test the same algorithm.
+//
+// Threads split M (never K), so each C element sums its products in the same order for
+// any thread count: results do not depend on OMP_NUM_THREADS. Buffers are per thread and
+// reused (no allocation in a training step after the first).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace patchnet::cpu {
+namespace gemm_packed_detail {
+
+#if defined(__AVX512F__)
+inline constexpr int kLanes = 16, kMR = 14;
+#elif defined(__AVX__)
+inline constexpr int kLanes = 8, kMR = 6;
+#else
+inline constexpr int kLanes = 4, kMR = 6;
+#endif
+inline constexpr int kNR = 2 * kLanes;
+inline constexpr int64_t kKC = 256;
+inline constexpr int64_t kMC = 24 * kMR;
+
+typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
+typedef float VecU __attribute__((vector_size(kLanes * sizeof(float)), aligned(4), may_alias));
+
+inline Vec load(const float* p) { return *reinterpret_cast<const VecU*>(p); }
+inline void store(float* p, Vec v) { *reinterpret_cast<VecU*>(p) = v; }
+
+// 64-byte aligned float storage that only grows.
+class Buffer {
+ public:
+  float* get(int64_t n) {
+    if (n > size_) {
+      data_.assign(static_cast<size_t>(n + 16), 0.0f);
+      size_ = n;
+    }
+    const auto addr = reinterpret_cast<std::uintptr_t>(data_.data());
+    return data_.data() + ((64 - addr % 64) % 64) / sizeof(float);
+  }
+
+ private:
+  std::vector<float> data_;
+  int64_t size_ = 0;
+};
+
+// op(A)[i0 .. i0+mc, p0 .. p0+kc] as MR-row panels: panel r holds kc columns of MR floats.
+inline void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
+                   float* dst) {
+  for (int64_t r = 0; r < mc; r += kMR, dst += kMR * kc) {
+    const int64_t rows = std::min<int64_t>(kMR, mc - r);
+    if (trans) {  // A stored [K, M]: each k's MR values are contiguous
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = A + (p0 + k) * lda + i0 + r;
+        float* d = dst + k * kMR;
+        if (rows == kMR) {  // a fixed count: vector moves, not a memcpy call
+          for (int i = 0; i < kMR; ++i) d[i] = src[i];
+          continue;
+        }
+        for (int64_t i = 0; i < rows; ++i) d[i] = src[i];
+        for (int64_t i = rows; i < kMR; ++i) d[i] = 0.0f;
+      }
+    } else {  // A stored [M, K]: MR row streams, written interleaved
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = A + (i0 + r) * lda + p0 + k;
+        float* d = dst + k * kMR;
+        for (int64_t i = 0; i < rows; ++i) d[i] = src[i * lda];
+        for (int64_t i = rows; i < kMR; ++i) d[i] = 0.0f;
+      }
+    }
+  }
+}
+
+// op(B)[p0 .. p0+kc, j0 .. j0+nc] as NR-column panels: panel c holds kc rows of NR floats.
+inline void pack_b_panel(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t cols,
+                         float* dst) {
+  if (!trans) {  // B stored [K, N]: each k's NR values are contiguous
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = B + (p0 + k) * ldb + j0;
+      float* d = dst + k * kNR;
+      if (cols == kNR) {
+        store(d, load(src));
+        store(d + kLanes, load(src + kLanes));
+      } else {
+        for (int64_t j = 0; j < cols; ++j) d[j] = src[j];
+        for (int64_t j = cols; j < kNR; ++j) d[j] = 0.0f;
+      }
+    }
+    return;
+  }
+  for (int64_t k = 0; k < kc; ++k) {  // B stored [N, K]
+    float* d = dst + k * kNR;
+    for (int64_t j = 0; j < cols; ++j) d[j] = B[(j0 + j) * ldb + p0 + k];
+    for (int64_t j = cols; j < kNR; ++j) d[j] = 0.0f;
+  }
+}
+
+// C[0 .. rows, 0 .. cols] (+)= alpha * (a panel x b panel) over kc; `overwrite` ignores C's
+// old contents (the first slab when beta is 0).
+inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* C, int64_t ldc,
+                         int64_t rows, int64_t cols, float alpha, bool overwrite) {
+  Vec c0[kMR], c1[kMR];
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i) c0[i] = c1[i] = Vec{};
+  for (int64_t k = 0; k < kc; ++k, a += kMR, b += kNR) {
+    const Vec b0 = load(b), b1 = load(b + kLanes);
+#pragma GCC unroll 16
+    for (int i = 0; i < kMR; ++i) {
+      c0[i] += a[i] * b0;
+      c1[i] += a[i] * b1;
+    }
+  }
+  if (rows == kMR && cols == kNR) {
+#pragma GCC unroll 16
+    for (int i = 0; i < kMR; ++i) {
+      float* c = C + i * ldc;
+      store(c, overwrite ? alpha * c0[i] : load(c) + alpha * c0[i]);
+      store(c + kLanes, overwrite ? alpha * c1[i] : load(c + kLanes) + alpha * c1[i]);
+    }
+    return;
+  }
+  alignas(64) float tile[kMR][kNR];
+  for (int i = 0; i < kMR; ++i) {
+    store(tile[i], c0[i]);
+    store(tile[i] + kLanes, c1[i]);
+  }
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      float& c = C[i * ldc + j];
+      c = overwrite ? alpha * tile[i][j] : c + alpha * tile[i][j];
+    }
+}
+
+inline Buffer& a_buffer() {
+  thread_local Buffer b;
+  return b;
+}
+inline Buffer& b_buffer() {
+  thread_local Buffer b;
+  return b;
+}
+
+}  // namespace gemm_packed_detail
+
+// Same contract as cpu::gemm (cpu/gemm.hpp): op(A) [M, K], op(B) [K, N], C [M, N];
+// beta == 0 ignores C's old contents (NaN included).
+inline void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                        int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  namespace d = gemm_packed_detail;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f || (beta != 0.0f && beta != 1.0f)) {
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+    if (K <= 0 || alpha == 0.0f) return;
+    beta = 1.0f;
+  }
+  int threads = 1;
+#ifdef _OPENMP
+  // Below about a million multiply-adds a second thread costs more than it saves.
+  if (!omp_in_parallel() && M * N * K >= (int64_t{1} << 20)) threads = omp_get_max_threads();
+#endif
+  const int64_t m_panels = (M + d::kMR - 1) / d::kMR, n_panels = (N + d::kNR - 1) / d::kNR;
+  // K in equal slabs of at most kKC (288 is two of 144, not 256 and a thin 32).
+  const int64_t kc_max = (K + (K + d::kKC - 1) / d::kKC - 1) / ((K + d::kKC - 1) / d::kKC);
+  threads = static_cast<int>(std::min<int64_t>(threads, m_panels));
+
+  // Thread t of nt takes the t-th of nt equal runs of MR-row panels (so the threads' shares
+  // differ by at most one panel), in blocks of at most kMC rows, and packs each B slab for
+  // itself: the duplicated packing is K*N per thread against (M/nt)*N*K multiply-adds, and
+  // in exchange the threads never wait for each other.
+  const auto body = [&](int t, int nt) {
+    const int64_t lo = m_panels * t / nt * d::kMR, hi = std::min(M, m_panels * (t + 1) / nt * d::kMR);
+    if (lo >= hi) return;
+    float* packed_a = d::a_buffer().get(d::kMC * kc_max);
+    float* packed_b = d::b_buffer().get(n_panels * d::kNR * kc_max);
+    for (int64_t p0 = 0; p0 < K; p0 += kc_max) {
+      const int64_t kc = std::min<int64_t>(kc_max, K - p0);
+      const bool overwrite = p0 == 0 && beta == 0.0f;
+      for (int64_t c = 0; c < n_panels; ++c)
+        d::pack_b_panel(trans_b, B, ldb, p0, kc, c * d::kNR, std::min<int64_t>(d::kNR, N - c * d::kNR),
+                        packed_b + c * d::kNR * kc);
+      for (int64_t i0 = lo; i0 < hi; i0 += d::kMC) {
+        const int64_t rows = std::min<int64_t>(d::kMC, hi - i0);
+        d::pack_a(trans_a, A, lda, i0, rows, p0, kc, packed_a);
+        for (int64_t c = 0; c < n_panels; ++c) {
+          const int64_t j0 = c * d::kNR, cols = std::min<int64_t>(d::kNR, N - j0);
+          for (int64_t r = 0; r < rows; r += d::kMR)
+            d::micro_kernel(kc, packed_a + r * kc, packed_b + c * d::kNR * kc, C + (i0 + r) * ldc + j0, ldc,
+                            std::min<int64_t>(d::kMR, rows - r), cols, alpha, overwrite);
+        }
+      }
+    }
+  };
+#ifdef _OPENMP
+  if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+    body(omp_get_thread_num(), omp_get_num_threads());
+    return;
+  }
+#endif
+  body(0, 1);
+}
+
+}  // namespace patchnet::cpu
