@@ -65,8 +65,8 @@ def main():
     for name, b in pn.items():  # in the benchmark's order
         if name.startswith("gemm/") and "error" not in b:
             m, n, k, kind = name.split("/")[1:5]
-            a_txt = {"0": f"[{m},{k}]", "1": f"[{k},{m}]^T", "2": f"[{m},{k}]"}[kind]
-            b_txt = {"0": f"[{k},{n}]", "1": f"[{k},{n}]", "2": f"[{n},{k}]^T"}[kind]
+            a_txt = f"[{k},{m}]^T" if kind == "1" else f"[{m},{k}]"
+            b_txt = f"[{n},{k}]^T" if kind == "2" else f"[{k},{n}]"
             e = pn.get(name.replace("gemm/", "gemm_eigen/", 1), {})
             eig = f"; Eigen {e['FLOP/s'] / 1e9:.0f}" if e.get("FLOP/s") else ""
             print(f"  cpu::gemm {a_txt} x {b_txt}: {b['FLOP/s'] / 1e9:.0f} GFLOP/s"

@@ -7,6 +7,8 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <cstdlib>
+#include <string_view>
 #include <type_traits>
 
 #include "patchnet/cpu/gemm_packed.hpp"
@@ -35,11 +37,26 @@ void gemm_eigen(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T a
   else c.noalias() += alpha * a.transpose() * b.transpose();
 }
 
+// PATCHNET_GEMM=eigen in the environment sends float to Eigen too: for timing a whole step
+// both ways in one session (docs/performance.md), and for ruling the kernel out.
+inline bool float_gemm_uses_eigen() {
+  static const bool eigen = [] {
+    const char* v = std::getenv("PATCHNET_GEMM");
+    return v && std::string_view(v) == "eigen";
+  }();
+  return eigen;
+}
+
+// Skinny products (the involution network's 1x1 convolutions to 1 and 9 channels, from 3
+// and 1) would fill a thirty-second of the packed kernel's 14 x 32 tile with work: below 16
+// in any dimension they stay on Eigen.
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc) {
-  if constexpr (std::is_same_v<T, float>) gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  else gemm_eigen<T>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if constexpr (std::is_same_v<T, float>)
+    if (M >= 16 && N >= 16 && K >= 16 && !float_gemm_uses_eigen())
+      return gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_eigen<T>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace patchnet::cpu
