@@ -15,9 +15,10 @@
 // same code is AVX-512 (MR 14, 28 accumulators of the 32 registers), AVX2 or SSE (MR 6)
 // where the compiler targets it, so CI machines without AVX-512 test the same algorithm.
 //
-// Threads split M (never K), so each C element sums its products in the same order for
-// any thread count: results do not depend on OMP_NUM_THREADS. Buffers are per thread and
-// reused (no allocation in a training step after the first).
+// Threads split M (never K; cpu::parallel_for over the MR-row panels), so each C element
+// sums its products in the same order for any thread count: results do not depend on
+// OMP_NUM_THREADS. Buffers are per thread and reused (no allocation in a training step
+// after the first).
 #pragma once
 
 #include <algorithm>
@@ -25,9 +26,7 @@
 #include <cstring>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "patchnet/cpu/parallel.hpp"
 
 namespace patchnet::cpu {
 namespace gemm_packed_detail {
@@ -176,23 +175,18 @@ inline void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_
     if (K <= 0 || alpha == 0.0f) return;
     beta = 1.0f;
   }
-  int threads = 1;
-#ifdef _OPENMP
-  // Below about a million multiply-adds a second thread costs more than it saves.
-  if (!omp_in_parallel() && M * N * K >= (int64_t{1} << 20)) threads = omp_get_max_threads();
-#endif
   const int64_t m_panels = (M + d::kMR - 1) / d::kMR, n_panels = (N + d::kNR - 1) / d::kNR;
   // K in equal slabs of at most kKC (288 is two of 144, not 256 and a thin 32).
-  const int64_t kc_max = (K + (K + d::kKC - 1) / d::kKC - 1) / ((K + d::kKC - 1) / d::kKC);
-  threads = static_cast<int>(std::min<int64_t>(threads, m_panels));
+  const int64_t slabs = (K + d::kKC - 1) / d::kKC, kc_max = (K + slabs - 1) / slabs;
+  // Below about a million multiply-adds a second thread costs more than it saves.
+  const int64_t grain = M * N * K >= (int64_t{1} << 20) ? 1 : m_panels;
 
-  // Thread t of nt takes the t-th of nt equal runs of MR-row panels (so the threads' shares
-  // differ by at most one panel), in blocks of at most kMC rows, and packs each B slab for
-  // itself: the duplicated packing is K*N per thread against (M/nt)*N*K multiply-adds, and
-  // in exchange the threads never wait for each other.
-  const auto body = [&](int t, int nt) {
-    const int64_t lo = m_panels * t / nt * d::kMR, hi = std::min(M, m_panels * (t + 1) / nt * d::kMR);
-    if (lo >= hi) return;
+  // Each thread takes one contiguous run of MR-row panels (parallel_for's chunk), in blocks
+  // of at most kMC rows, and packs each B slab for itself: the duplicated packing is K*N per
+  // thread against (M/threads)*N*K multiply-adds, and in exchange the threads never wait for
+  // each other.
+  parallel_for(0, m_panels, grain, [&](int64_t panel_lo, int64_t panel_hi) {
+    const int64_t lo = panel_lo * d::kMR, hi = std::min(M, panel_hi * d::kMR);
     float* packed_a = d::a_buffer().get(d::kMC * kc_max);
     float* packed_b = d::b_buffer().get(n_panels * d::kNR * kc_max);
     for (int64_t p0 = 0; p0 < K; p0 += kc_max) {
@@ -212,15 +206,7 @@ inline void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_
         }
       }
     }
-  };
-#ifdef _OPENMP
-  if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-    body(omp_get_thread_num(), omp_get_num_threads());
-    return;
-  }
-#endif
-  body(0, 1);
+  });
 }
 
 }  // namespace patchnet::cpu
