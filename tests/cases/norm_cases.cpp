@@ -1,4 +1,4 @@
-// Op table: batch_norm (training and eval), layer_norm and group_norm. Running buffers are made inside
+// Op table: batch_norm (training and eval), gelu_batch_norm, layer_norm and group_norm. Running buffers are made inside
 // each lambda, so every call starts from the same state and the function is deterministic.
 #include "patchnet/ops/batch_norm.hpp"
 #include "patchnet/ops/group_norm.hpp"
@@ -24,6 +24,13 @@ Tensor<T> bn(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, 
              const BatchNormOptions& opt = {}) {
   auto [rm, rv] = running_buffers<T>(x.size(-1));
   return batch_norm(x, gamma, beta, rm.to(x.device()), rv.to(x.device()), training, opt);  // GPU suite: same device
+}
+
+template <class T>
+Tensor<T> gbn(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, bool training,
+              GeluApprox approx = GeluApprox::None) {
+  auto [rm, rv] = running_buffers<T>(x.size(-1));
+  return gelu_batch_norm(x, gamma, beta, rm.to(x.device()), rv.to(x.device()), training, {}, approx);
 }
 }  // namespace
 
@@ -52,6 +59,22 @@ PN_OP_CASES("batch_norm") {
   });
   cases.add("train of a permuted view", {{5, 2, 3, 3}, {5}, {5}}, [](const auto& in) {
     return bn(permute(in[0], {1, 2, 3, 0}), in[1], in[2], true);
+  });
+}
+
+// The fused GELU + batch norm; tests/unit/norm_test.cpp compares it with the two ops.
+PN_OP_CASES("gelu_batch_norm") {
+  cases.add("train NHWC 2x3x3x5 gamma beta", {{2, 3, 3, 5}, {5}, {5}},
+            [](const auto& in) { return gbn(in[0], in[1], in[2], true); }, {.ranges = {{-3, 3}, {0.5, 2}, {-1, 1}}});
+  cases.add("train tanh form [N,C] 6x7 no affine", {{6, 7}}, [](const auto& in) {
+    using T = typename std::decay_t<decltype(in[0])>::value_type;
+    return gbn(in[0], Tensor<T>(), Tensor<T>(), true, GeluApprox::Tanh);
+  });
+  cases.add("eval NHWC 2x3x3x5 gamma beta", {{2, 3, 3, 5}, {5}, {5}},
+            [](const auto& in) { return gbn(in[0], in[1], in[2], false); });
+  cases.add("eval tanh form 4x9 gamma only", {{4, 9}, {9}}, [](const auto& in) {
+    using T = typename std::decay_t<decltype(in[0])>::value_type;
+    return gbn(in[0], in[1], Tensor<T>(), false, GeluApprox::Tanh);
   });
 }
 

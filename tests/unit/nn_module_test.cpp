@@ -5,6 +5,7 @@
 #include "patchnet/models/convmixer.hpp"
 #include "patchnet/models/involution_net.hpp"
 #include "patchnet/models/shiftvit.hpp"
+#include "patchnet/nn/profile.hpp"
 #include "patchnet/nn/summary.hpp"
 #include "patchnet/ops/loss.hpp"
 #include "support/test_util.hpp"
@@ -209,4 +210,60 @@ TEST_CASE("nn: Conv2d and DepthwiseConv2d take explicit padding amounts (PyTorch
     CHECK_THROWS_PN(conv2d(x, w, {}, {.pad = Pad2d::all(1)}),
                     "conv2d: pad amounts {1, 1, 1, 1} are given with Padding::Valid");
   }
+}
+
+TEST_CASE("nn: Sequential fuses GELU + BatchNorm2d, with the same results as the separate layers") {
+  // A small ConvMixer: 1 stem + 2 x 2 activation blocks, each a GELU then a BatchNorm2d.
+  const models::ConvMixerConfig cfg{.width = 24, .depth = 2, .kernel = 3, .patch = 2, .softmax_head = false};
+  const auto x = test::uniform<float>({6, 8, 8, 3}, 5, 0.0, 255.0);
+  const auto labels = Tensor<int32_t>::from_vector({1, 7, 2, 0, 9, 4}, {6});
+  struct Result {
+    float loss;
+    std::vector<nn::NamedTensor<float>> params, buffers;
+    int64_t tracked;
+  };
+  auto step = [&](bool fuse) {
+    nn::set_fusion(fuse);
+    Generator gen(3);
+    models::ConvMixer<float> m(cfg, gen);
+    m.train();
+    cross_entropy(m(x), labels).backward();
+    int64_t tracked = 0;
+    for (const auto& c : m.named_counters()) tracked += *c.value;
+    return Result{cross_entropy(m(x), labels).item(), m.named_parameters(), m.named_buffers(), tracked};
+  };
+  const bool was = nn::fusion_enabled();
+  const Result fused = step(true), plain = step(false);
+  nn::set_fusion(was);
+  CHECK(fused.loss == doctest::Approx(plain.loss).epsilon(1e-6));
+  CHECK(fused.tracked == plain.tracked);
+  CHECK(fused.tracked == 5);  // 5 BatchNorms, one training call each
+  REQUIRE(fused.params.size() == plain.params.size());
+  for (size_t i = 0; i < fused.params.size(); ++i) {
+    CAPTURE(fused.params[i].name);
+    REQUIRE(fused.params[i].tensor.grad().defined());
+    test::check_close(fused.params[i].tensor.grad(), plain.params[i].tensor.grad(), 1e-4, 1e-6);
+  }
+  for (size_t i = 0; i < fused.buffers.size(); ++i)
+    test::check_close(fused.buffers[i].tensor, plain.buffers[i].tensor, 1e-5, 1e-6, fused.buffers[i].name);
+  // The fused op is what ran (the profiler lets fusion happen; a summary does not).
+  auto backward_ops = [&](bool fuse) {
+    nn::set_fusion(fuse);
+    Generator gen(3);
+    models::ConvMixer<float> m(cfg, gen);
+    std::set<std::string> ops;
+    {
+      nn::Profiler<float> prof;
+      cross_entropy(m(x), labels).backward();
+      for (const auto& r : prof.backward()) ops.insert(r.name);
+    }
+    nn::set_fusion(was);
+    return ops;
+  };
+  const auto on = backward_ops(true), off = backward_ops(false);
+  CHECK(on.count("gelu_batch_norm") == 1);
+  CHECK(on.count("gelu") == 0);
+  CHECK(off.count("gelu_batch_norm") == 0);
+  CHECK(off.count("gelu") == 1);
+  CHECK(off.count("batch_norm") == 1);
 }

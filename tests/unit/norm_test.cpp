@@ -1,4 +1,5 @@
-// batch_norm and layer_norm: forward against plain loops, running statistics against
+// batch_norm, gelu_batch_norm and layer_norm: forward against plain loops, the fused op
+// against the two ops, running statistics against
 // hand-computed values, train vs eval, float accuracy over many rows, thread-count
 // independence, and errors.
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <omp.h>
 #endif
 
+#include "patchnet/ops/activation.hpp"
 #include "patchnet/ops/batch_norm.hpp"
 #include "patchnet/ops/layer_norm.hpp"
 #include "support/test_util.hpp"
@@ -198,6 +200,84 @@ TEST_CASE("batch_norm, layer_norm: results do not depend on the thread count") {
   CHECK(one == three);
 }
 #endif
+
+TEST_CASE("gelu_batch_norm: equals gelu then batch_norm, forward, gradients and running statistics") {
+  // A ConvMixer-sized activation block (several row groups and L1 blocks), float.
+  const Shape shape{16, 9, 9, 72};
+  auto x = test::uniform<float>(shape, 71, -4.0, 3.0);
+  auto gamma = test::uniform<float>({72}, 72, 0.5, 2.0), beta = test::uniform<float>({72}, 73);
+  auto gy = test::uniform<float>(shape, 74);
+  for (const GeluApprox approx : {GeluApprox::None, GeluApprox::Tanh})
+    for (const bool training : {true, false}) {
+      CAPTURE(static_cast<int>(approx));
+      CAPTURE(training);
+      auto run = [&](bool fused) {
+        auto xv = x.clone().detach(), gv = gamma.clone().detach(), bv = beta.clone().detach();
+        xv.set_requires_grad();
+        gv.set_requires_grad();
+        bv.set_requires_grad();
+        auto rm = test::uniform<float>({72}, 75), rv = test::uniform<float>({72}, 76, 0.5, 2.0);
+        auto y = fused ? gelu_batch_norm(xv, gv, bv, rm, rv, training, {}, approx)
+                       : batch_norm(gelu(xv, approx), gv, bv, rm, rv, training);
+        y.backward(gy);
+        return std::vector<Tensor<float>>{y, xv.grad(), gv.grad(), bv.grad(), rm, rv};
+      };
+      const auto f = run(true), u = run(false);
+      const char* what[] = {"y", "dx", "dgamma", "dbeta", "running_mean", "running_var"};
+      for (size_t i = 0; i < f.size(); ++i) check_close(f[i], u[i], 1e-5, 1e-6, what[i]);
+    }
+}
+
+TEST_CASE("gelu_batch_norm: float matches double") {
+  auto x = test::uniform<double>({8, 6, 6, 40}, 81, -3.0, 3.0);
+  auto g = test::uniform<double>({8, 6, 6, 40}, 82);
+  auto run = [&](auto xv, auto gy) {
+    using T = typename decltype(xv)::value_type;
+    xv.set_requires_grad();
+    auto rm = Tensor<T>::zeros({40}), rv = Tensor<T>::ones({40});
+    auto y = gelu_batch_norm(xv, Tensor<T>(), Tensor<T>(), rm, rv, true);
+    y.backward(gy);
+    return std::vector<Tensor<T>>{y, xv.grad(), rv};
+  };
+  auto d = run(x.clone().detach(), g);
+  auto f = run(to_dtype<float>(x), to_dtype<float>(g));
+  check_close(f[0], d[0], 1e-4, 1e-5, "y");
+  check_close(f[1], d[1], 1e-4, 1e-5, "dx");
+  check_close(f[2], d[2], 1e-5, 1e-6, "running_var");
+}
+
+#ifdef _OPENMP
+TEST_CASE("gelu_batch_norm: results do not depend on the thread count") {
+  auto x = test::uniform<float>({64, 8, 8, 64}, 91, -2.0, 2.0);
+  auto run = [&] {
+    auto rm = Tensor<float>::zeros({64}), rv = Tensor<float>::ones({64});
+    auto xv = x.clone().detach();
+    xv.set_requires_grad();
+    auto y = gelu_batch_norm(xv, Tensor<float>(), Tensor<float>(), rm, rv, true);
+    y.backward(test::uniform<float>(x.shape(), 92));
+    std::vector<float> all = y.to_vector(), gx = xv.grad().to_vector(), r = rv.to_vector();
+    all.insert(all.end(), gx.begin(), gx.end());
+    all.insert(all.end(), r.begin(), r.end());
+    return all;
+  };
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const std::vector<float> one = run();
+  omp_set_num_threads(3);
+  const std::vector<float> three = run();
+  omp_set_num_threads(threads);
+  CHECK(one == three);
+}
+#endif
+
+TEST_CASE("gelu_batch_norm: bad inputs throw naming the op") {
+  auto x = Tensor<float>::zeros({2, 3, 3, 5}), c5 = Tensor<float>::ones({5}), c4 = Tensor<float>::ones({4});
+  CHECK_THROWS_PN(gelu_batch_norm(x, c4, c5, c5, c5, true), "gelu_batch_norm: gamma [4] does not match input");
+  CHECK_THROWS_PN(gelu_batch_norm(x, c5, c5, c5, c5, true, {}, static_cast<GeluApprox>(7)),
+                  "gelu_batch_norm: unknown approximation 7");
+  CHECK_THROWS_PN(gelu_batch_norm(Tensor<float>::zeros({5}), c5, c5, c5, c5, true),
+                  "gelu_batch_norm: input [5] must have rank >= 2");
+}
 
 TEST_CASE("batch_norm: bad inputs throw naming the op") {
   auto x = Tensor<float>::zeros({2, 3, 3, 5}), c5 = Tensor<float>::ones({5}), c4 = Tensor<float>::ones({4});

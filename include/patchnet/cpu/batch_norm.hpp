@@ -5,6 +5,10 @@
 // Reductions over rows are split into row groups whose number depends only on the size
 // (never on the thread count); each group writes its own partial and the partials are
 // combined in group order, so results are bitwise identical on any number of threads.
+//
+// Each kernel takes a transform `pre` applied to x as it is read (Identity: batch norm;
+// GeluPre: GELU then batch norm in one pass, ops::gelu_batch_norm), so the fused op
+// never writes the activation to memory and computes exactly what the two ops compute.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +16,7 @@
 #include <vector>
 
 #include "patchnet/cpu/parallel.hpp"
+#include "patchnet/math/activation.hpp"
 #include "patchnet/math/norm.hpp"
 
 namespace patchnet::cpu {
@@ -29,6 +34,29 @@ struct ChannelAffine {
   const T* shift = nullptr;
 };
 
+// The transforms of x the kernels can fuse: v -> pre(v), and its derivative pre.grad(v).
+struct Identity {
+  static constexpr bool kIdentity = true;
+  template <class T>
+  T operator()(T v) const {
+    return v;
+  }
+};
+template <bool Tanh>
+struct GeluPre {
+  static constexpr bool kIdentity = false;
+  template <class T>
+  T operator()(T v) const {
+    if constexpr (Tanh) return math::gelu_tanh(v);
+    else return math::gelu(v);
+  }
+  template <class T>
+  T grad(T v) const {
+    if constexpr (Tanh) return math::gelu_tanh_grad(v);
+    else return math::gelu_grad(v);
+  }
+};
+
 namespace detail {
 // Row groups: about 32K elements each (small inputs stay on one thread), at most 64.
 inline int64_t row_groups(ChannelRows s) {
@@ -43,8 +71,10 @@ inline int64_t group_begin(int64_t group, int64_t groups, int64_t rows) { return
 // mean (the second pass reads cache, not memory), merged into the group's running
 // (mean, M2) with Chan et al.'s update; groups merge the same way. This is the two-pass
 // algorithm's accuracy (no E[x^2] - E[x]^2 cancellation) at the cost of one read of x.
-template <class T>
-void batch_norm_stats(const T* x, ChannelRows s, double* mean, double* var) {
+// The statistics are those of pre(x); a non-identity pre is applied once per element, its
+// block of values kept in an L1 buffer for the second pass.
+template <class T, class Pre = Identity>
+void batch_norm_stats(const T* x, ChannelRows s, double* mean, double* var, Pre pre = {}) {
   const int64_t rows = s.rows, C = s.channels;
   const int64_t groups = detail::row_groups(s);
   const int64_t block = std::max<int64_t>(4, 4096 / std::max<int64_t>(C, 1));
@@ -53,6 +83,7 @@ void batch_norm_stats(const T* x, ChannelRows s, double* mean, double* var) {
     std::vector<double> scratch(static_cast<size_t>(2 * C));
     double* bmean = scratch.data();
     double* bm2 = bmean + C;
+    std::vector<T> values(Pre::kIdentity ? 0 : static_cast<size_t>(block * C));
     for (int64_t grp = glo; grp < ghi; ++grp) {
       double* gmean = part.data() + 2 * grp * C;
       double* gm2 = gmean + C;
@@ -62,14 +93,20 @@ void batch_norm_stats(const T* x, ChannelRows s, double* mean, double* var) {
       for (int64_t b = r0; b < r1; b += block) {
         const int64_t nb = std::min(block, r1 - b);
         std::fill(bmean, bmean + 2 * C, 0.0);
-        for (int64_t r = b; r < b + nb; ++r) {
-          const T* p = x + r * C;
+        const T* blk = x + b * C;  // the block's values of pre(x)
+        if constexpr (!Pre::kIdentity) {
+          T* v = values.data();
+          for (int64_t i = 0; i < nb * C; ++i) v[i] = pre(blk[i]);
+          blk = v;
+        }
+        for (int64_t r = 0; r < nb; ++r) {
+          const T* p = blk + r * C;
           for (int64_t c = 0; c < C; ++c) bmean[c] += static_cast<double>(p[c]);
         }
         const double inv_nb = 1.0 / static_cast<double>(nb);
         for (int64_t c = 0; c < C; ++c) bmean[c] *= inv_nb;
-        for (int64_t r = b; r < b + nb; ++r) {
-          const T* p = x + r * C;
+        for (int64_t r = 0; r < nb; ++r) {
+          const T* p = blk + r * C;
           for (int64_t c = 0; c < C; ++c) {
             const double d = static_cast<double>(p[c]) - bmean[c];
             bm2[c] += d * d;
@@ -101,9 +138,9 @@ void batch_norm_stats(const T* x, ChannelRows s, double* mean, double* var) {
   for (int64_t c = 0; c < C; ++c) var[c] = m2[static_cast<size_t>(c)] / static_cast<double>(rows);
 }
 
-// y = (x - center[c]) * scale[c] + shift[c], row-parallel. y may alias x.
-template <class T>
-void channel_affine(const T* x, ChannelRows s, ChannelAffine<T> a, T* y) {
+// y = (pre(x) - center[c]) * scale[c] + shift[c], row-parallel. y may alias x.
+template <class T, class Pre = Identity>
+void channel_affine(const T* x, ChannelRows s, ChannelAffine<T> a, T* y, Pre pre = {}) {
   const int64_t C = s.channels;
   parallel_for(0, s.rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(C, 1)),
                [&](int64_t lo, int64_t hi) {
@@ -113,16 +150,18 @@ void channel_affine(const T* x, ChannelRows s, ChannelAffine<T> a, T* y) {
                  for (int64_t r = lo; r < hi; ++r) {
                    const T* p = x + r * C;
                    T* q = y + r * C;
-                   for (int64_t c = 0; c < C; ++c) q[c] = math::channel_affine(p[c], center[c], scale[c], shift[c]);
+                   for (int64_t c = 0; c < C; ++c)
+                     q[c] = math::channel_affine(pre(p[c]), center[c], scale[c], shift[c]);
                  }
                });
 }
 
 // The sums behind every batch-norm gradient, in double:
-//   sum_g[c] = sum_r g[r,c],   sum_gx[c] = sum_r g[r,c] * (x[r,c] - mean[c]).
+//   sum_g[c] = sum_r g[r,c],   sum_gx[c] = sum_r g[r,c] * (pre(x[r,c]) - mean[c]).
 // dbeta = sum_g and dgamma = sum_gx * inv_std.
-template <class T>
-void batch_norm_backward_sums(const T* g, const T* x, ChannelRows s, const T* mean, double* sum_g, double* sum_gx) {
+template <class T, class Pre = Identity>
+void batch_norm_backward_sums(const T* g, const T* x, ChannelRows s, const T* mean, double* sum_g, double* sum_gx,
+                              Pre pre = {}) {
   const int64_t rows = s.rows, C = s.channels;
   const int64_t groups = detail::row_groups(s);
   std::vector<double> part(static_cast<size_t>(2 * groups * C));  // per group: sum_g[C], sum_gx[C]
@@ -138,7 +177,7 @@ void batch_norm_backward_sums(const T* g, const T* x, ChannelRows s, const T* me
         for (int64_t c = 0; c < C; ++c) {
           const double gv = static_cast<double>(gp[c]);
           sg[c] += gv;
-          sgx[c] += gv * (static_cast<double>(xp[c]) - static_cast<double>(mean[c]));
+          sgx[c] += gv * (static_cast<double>(pre(xp[c])) - static_cast<double>(mean[c]));
         }
       }
     }
@@ -158,9 +197,10 @@ void batch_norm_backward_sums(const T* g, const T* x, ChannelRows s, const T* me
 //   dx = gamma * inv_std * (g - mean_r(g) - xhat * mean_r(g * xhat)),  xhat = (x - mean) * inv_std
 // written as dx = a (g - mg) - b (x - mean) with per-channel a = gamma inv_std,
 // mg = sum_g / rows, b = a inv_std^2 sum_gx / rows. gamma == nullptr means 1. Writes dx.
-template <class T>
+// With a fused pre, x is the pre-activation: dx = pre'(x) * (the above at pre(x)).
+template <class T, class Pre = Identity>
 void batch_norm_backward_input(const T* g, const T* x, ChannelRows s, const T* mean, const T* inv_std, const T* gamma,
-                               const double* sum_g, const double* sum_gx, T* dx) {
+                               const double* sum_g, const double* sum_gx, T* dx, Pre pre = {}) {
   const int64_t C = s.channels;
   std::vector<T> coef(static_cast<size_t>(3 * C));
   T* a = coef.data();
@@ -176,7 +216,29 @@ void batch_norm_backward_input(const T* g, const T* x, ChannelRows s, const T* m
                    const T* gp = g + r * C;
                    const T* xp = x + r * C;
                    T* d = dx + r * C;
-                   for (int64_t c = 0; c < C; ++c) d[c] = math::batch_norm_dx(gp[c], xp[c], a[c], mg[c], b[c], mean[c]);
+                   if constexpr (Pre::kIdentity) {
+                     for (int64_t c = 0; c < C; ++c)
+                       d[c] = math::batch_norm_dx(gp[c], xp[c], a[c], mg[c], b[c], mean[c]);
+                   } else {
+                     for (int64_t c = 0; c < C; ++c)
+                       d[c] = math::batch_norm_dx(gp[c], pre(xp[c]), a[c], mg[c], b[c], mean[c]) * pre.grad(xp[c]);
+                   }
+                 }
+               });
+}
+
+// Eval-mode input gradient of a fused pre (the statistics are constants):
+// dx = g * a[c] * pre'(x), a = gamma inv_std.
+template <class T, class Pre>
+void batch_norm_backward_eval(const T* g, const T* x, ChannelRows s, const T* a, T* dx, Pre pre) {
+  const int64_t C = s.channels;
+  parallel_for(0, s.rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(C, 1)),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t r = lo; r < hi; ++r) {
+                   const T* gp = g + r * C;
+                   const T* xp = x + r * C;
+                   T* d = dx + r * C;
+                   for (int64_t c = 0; c < C; ++c) d[c] = gp[c] * a[c] * pre.grad(xp[c]);
                  }
                });
 }

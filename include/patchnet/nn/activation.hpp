@@ -18,6 +18,7 @@ class GELU : public Module<T> {
   explicit GELU(GeluApprox approx = GeluApprox::None) : approx_(approx) {}
   Tensor<T> forward(const Tensor<T>& x) override { return gelu(x, approx_); }
   std::string type_name() const override { return "GELU"; }
+  GeluApprox approx() const { return approx_; }
 
  private:
   GeluApprox approx_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,21 @@ class Sequential : public Module<T> {
     return *this->children()[i].second;
   }
 
+  // Runs the layers in order; a layer that fuses with the one before it (Module::call_after,
+  // e.g. BatchNorm2d after GELU) runs the pair as one op.
   Tensor<T> forward(const Tensor<T>& x) override {
     Tensor<T> y = x;
-    for (const auto& [name, layer] : this->children()) y = layer(y);
+    const auto& layers = this->children();
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (i + 1 < layers.size()) {
+        if (std::optional<Tensor<T>> fused = layers[i + 1].second->call_after(*layers[i].second, y)) {
+          y = std::move(*fused);
+          ++i;
+          continue;
+        }
+      }
+      y = layers[i].second(y);
+    }
     return y;
   }
   std::string type_name() const override { return "Sequential"; }

@@ -10,10 +10,19 @@
 //
 // Calling a module goes through operator(), which also feeds the summary recorder
 // (nn/summary.hpp); forward() is what a layer implements.
+//
+// Fusion: nn::Sequential asks each layer whether it computes itself and the layer before
+// it as one op (forward_after); BatchNorm2d after a GELU does (ops::gelu_batch_norm). The
+// model's structure, names and checkpoints stay those of the separate layers.
+// set_fusion(false), or PATCHNET_FUSE=0 in the environment, runs every layer by itself.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -48,6 +57,20 @@ template <FloatingPoint T>
 class Module;
 
 namespace detail {
+inline std::atomic<bool>& fusion_flag() {
+  static std::atomic<bool> on{[] {
+    const char* v = std::getenv("PATCHNET_FUSE");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }()};
+  return on;
+}
+}  // namespace detail
+
+// Whether nn::Sequential fuses neighbouring layers (default on; PATCHNET_FUSE=0 turns it off).
+inline bool fusion_enabled() { return detail::fusion_flag().load(std::memory_order_relaxed); }
+inline void set_fusion(bool on) { detail::fusion_flag().store(on, std::memory_order_relaxed); }
+
+namespace detail {
 // The summary recorder (nn/summary.hpp) hooks module calls through this interface.
 template <FloatingPoint T>
 struct CallObserver {
@@ -55,6 +78,8 @@ struct CallObserver {
   // Returns true if the call is recorded as one row (then calls inside it are not).
   virtual bool enter(const Module<T>& m) = 0;
   virtual void leave(const Module<T>& m, const Tensor<T>& out, bool recorded) = 0;
+  // Whether fused layers may run while observing (a summary needs every layer's output).
+  virtual bool allows_fusion() const { return false; }
 };
 template <FloatingPoint T>
 CallObserver<T>*& call_observer() {
@@ -112,6 +137,21 @@ class Module {
     if (!obs) return forward(x);
     const bool recorded = obs->enter(*this);
     Tensor<T> y = forward(x);
+    obs->leave(*this, y, recorded);
+    return y;
+  }
+
+  // ---- fusion with the layer before (nn::Sequential) ------------------------------------
+  // A layer that can compute this(prev(x)) as one op says so here and does it in
+  // forward_after; Sequential calls call_after, which returns nothing when it does not.
+  virtual bool fuses_after(const Module<T>& /*prev*/) const { return false; }
+  virtual Tensor<T> forward_after(const Module<T>& /*prev*/, const Tensor<T>& x) { return forward(x); }
+  std::optional<Tensor<T>> call_after(const Module<T>& prev, const Tensor<T>& x) {
+    detail::CallObserver<T>* obs = detail::call_observer<T>();
+    if (!fusion_enabled() || (obs && !obs->allows_fusion()) || !fuses_after(prev)) return std::nullopt;
+    if (!obs) return forward_after(prev, x);
+    const bool recorded = obs->enter(*this);
+    Tensor<T> y = forward_after(prev, x);
     obs->leave(*this, y, recorded);
     return y;
   }

@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "patchnet/nn/activation.hpp"
 #include "patchnet/nn/module.hpp"
 #include "patchnet/ops/batch_norm.hpp"
 #include "patchnet/ops/group_norm.hpp"
@@ -37,6 +38,14 @@ class BatchNorm2d : public Module<T> {
     const bool training = this->is_training();
     if (training) ++num_batches_tracked;
     return batch_norm(x, weight, bias, running_mean, running_var, training, opt_);
+  }
+  // After a GELU (ConvMixer's activation block): gelu_batch_norm, one op for the two layers.
+  bool fuses_after(const Module<T>& prev) const override { return dynamic_cast<const GELU<T>*>(&prev) != nullptr; }
+  Tensor<T> forward_after(const Module<T>& prev, const Tensor<T>& x) override {
+    const bool training = this->is_training();
+    if (training) ++num_batches_tracked;
+    return gelu_batch_norm(x, weight, bias, running_mean, running_var, training, opt_,
+                           static_cast<const GELU<T>&>(prev).approx());
   }
   std::string type_name() const override { return "BatchNorm2d"; }
 

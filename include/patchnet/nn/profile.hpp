@@ -9,7 +9,9 @@
 // container keeps only its own work (Residual: the add; Sequential: nearly nothing), and
 // the leaves' rows add up to the forward pass. Ops called outside any layer (the loss) are
 // in no forward row. Backward rows are the nodes' names (ops/*.hpp: "conv2d", "gelu", ...),
-// each including the accumulation of the gradients it returned. On CUDA the kernels run
+// each including the accumulation of the gradients it returned. Fused layers run fused
+// (a GELU before a BatchNorm2d is timed in the BatchNorm2d row; backward "gelu_batch_norm").
+// On CUDA the kernels run
 // asynchronously, so the times there are of queueing the work, not of running it.
 #pragma once
 
@@ -47,6 +49,7 @@ class Profiler : public detail::CallObserver<T> {
   Profiler(const Profiler&) = delete;
   Profiler& operator=(const Profiler&) = delete;
 
+  bool allows_fusion() const override { return true; }
   bool enter(const Module<T>&) override {
     stack_.push_back({Clock::now(), 0.0});
     return false;

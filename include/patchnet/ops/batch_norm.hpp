@@ -1,5 +1,6 @@
 // batch_norm: Keras BatchNormalization(axis=-1) over NHWC [N, H, W, C] or [N, C] (any
 // rank >= 2: every dimension but the last is a batch dimension; rows = numel / C).
+// gelu_batch_norm (at the end): batch_norm(gelu(x)) as one op.
 //
 //   y = (x - mean[c]) * inv_std[c] * gamma[c] + beta[c],   inv_std = 1 / sqrt(var + eps)
 //
@@ -33,6 +34,7 @@
 #include "patchnet/cpu/batch_norm.hpp"
 #include "patchnet/cuda/norm.hpp"
 #include "patchnet/math/norm.hpp"
+#include "patchnet/ops/activation.hpp"
 #include "patchnet/ops/dispatch.hpp"
 
 namespace patchnet {
@@ -55,26 +57,27 @@ void check_channel_vector(const char* op, const char* what, const Tensor<T>& v, 
 }
 
 template <class T>
-void check_batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& running_mean,
-                      const Tensor<T>& running_var, bool training, const BatchNormOptions& opt) {
-  PN_CHECK(x.defined(), "batch_norm: input is undefined");
-  PN_CHECK(x.dim() >= 2, "batch_norm: input ", x.shape(), " must have rank >= 2 ([N, C] or NHWC [N, H, W, C])");
-  PN_CHECK(x.size(-1) > 0, "batch_norm: input ", x.shape(), " has no channels");
-  check_channel_vector("batch_norm", "gamma", gamma, x);
-  check_channel_vector("batch_norm", "beta", beta, x);
-  check_channel_vector("batch_norm", "running_mean", running_mean, x);
-  check_channel_vector("batch_norm", "running_var", running_var, x);
-  PN_CHECK(running_mean.defined() == running_var.defined(),
-           "batch_norm: running_mean and running_var must both be given or both be undefined");
-  PN_CHECK(training || running_mean.defined(), "batch_norm: eval mode (training=false) needs running_mean and ",
+void check_batch_norm(const char* op, const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta,
+                      const Tensor<T>& running_mean, const Tensor<T>& running_var, bool training,
+                      const BatchNormOptions& opt) {
+  PN_CHECK(x.defined(), op, ": input is undefined");
+  PN_CHECK(x.dim() >= 2, op, ": input ", x.shape(), " must have rank >= 2 ([N, C] or NHWC [N, H, W, C])");
+  PN_CHECK(x.size(-1) > 0, op, ": input ", x.shape(), " has no channels");
+  check_channel_vector(op, "gamma", gamma, x);
+  check_channel_vector(op, "beta", beta, x);
+  check_channel_vector(op, "running_mean", running_mean, x);
+  check_channel_vector(op, "running_var", running_var, x);
+  PN_CHECK(running_mean.defined() == running_var.defined(), op,
+           ": running_mean and running_var must both be given or both be undefined");
+  PN_CHECK(training || running_mean.defined(), op, ": eval mode (training=false) needs running_mean and ",
            "running_var; input ", x.shape());
-  PN_CHECK(opt.momentum >= 0.0 && opt.momentum <= 1.0, "batch_norm: momentum ", opt.momentum,
+  PN_CHECK(opt.momentum >= 0.0 && opt.momentum <= 1.0, op, ": momentum ", opt.momentum,
            " is outside [0, 1] (Keras convention: running = momentum * running + (1 - momentum) * batch)");
-  PN_CHECK(opt.eps > 0.0 && std::isfinite(opt.eps), "batch_norm: eps ", opt.eps, " must be positive");
+  PN_CHECK(opt.eps > 0.0 && std::isfinite(opt.eps), op, ": eps ", opt.eps, " must be positive");
   const int64_t rows = x.numel() / x.size(-1);
-  PN_CHECK(!training || rows >= 1, "batch_norm: training needs at least one row per channel; input ", x.shape());
-  PN_CHECK(!training || !opt.unbiased_running_var || !running_mean.defined() || rows >= 2,
-           "batch_norm: the unbiased running variance needs more than one value per channel; input ", x.shape());
+  PN_CHECK(!training || rows >= 1, op, ": training needs at least one row per channel; input ", x.shape());
+  PN_CHECK(!training || !opt.unbiased_running_var || !running_mean.defined() || rows >= 2, op,
+           ": the unbiased running variance needs more than one value per channel; input ", x.shape());
 }
 
 // Values of a [C] tensor as double (it may be a strided view), or `fill` when undefined.
@@ -135,14 +138,11 @@ Tensor<T> batch_norm_cuda(const Tensor<T>& x, const Tensor<T>& gamma, const Tens
   return y;
 }
 
-}  // namespace detail
-
-template <FloatingPoint T>
-Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& running_mean,
-                     const Tensor<T>& running_var, bool training, const BatchNormOptions& opt = {}) {
-  const Device dev = detail::common_device<T>("batch_norm", {&x, &gamma, &beta, &running_mean, &running_var});
-  detail::check_batch_norm(x, gamma, beta, running_mean, running_var, training, opt);
-  if (dev.is_cuda()) return detail::batch_norm_cuda(x, gamma, beta, running_mean, running_var, training, opt);
+// The CPU path of batch_norm and gelu_batch_norm (inputs checked): batch norm of pre(x).
+template <class T, class Pre>
+Tensor<T> batch_norm_cpu(const char* op, const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta,
+                         const Tensor<T>& running_mean, const Tensor<T>& running_var, bool training,
+                         const BatchNormOptions& opt, Pre pre) {
   const int64_t C = x.size(-1);
   const cpu::ChannelRows s{x.numel() / C, C};
   const Tensor<T> xc = x.detach().contiguous();
@@ -150,7 +150,7 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
   // The statistics this call normalises with, in double.
   std::vector<double> mean(static_cast<size_t>(C)), var(static_cast<size_t>(C));
   if (training) {
-    cpu::batch_norm_stats(xc.data(), s, mean.data(), var.data());
+    cpu::batch_norm_stats(xc.data(), s, mean.data(), var.data(), pre);
     if (running_mean.defined()) {
       const double unbias =
           opt.unbiased_running_var ? static_cast<double>(s.rows) / static_cast<double>(s.rows - 1) : 1.0;
@@ -163,10 +163,10 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
       }
     }
   } else {
-    mean = detail::channel_values(running_mean, C, 0.0);
-    var = detail::channel_values(running_var, C, 1.0);
+    mean = channel_values(running_mean, C, 0.0);
+    var = channel_values(running_var, C, 1.0);
   }
-  const std::vector<double> gam = detail::channel_values(gamma, C, 1.0), bet = detail::channel_values(beta, C, 0.0);
+  const std::vector<double> gam = channel_values(gamma, C, 1.0), bet = channel_values(beta, C, 0.0);
   Tensor<T> mean_t = Tensor<T>::empty({C}), inv_std_t = Tensor<T>::empty({C});
   std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
@@ -177,30 +177,31 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
     scale[k] = static_cast<T>(inv_std * gam[k]);
     shift[k] = static_cast<T>(bet[k]);
   }
-  Tensor<T> y = Tensor<T>::empty(x.shape(), dev);
-  cpu::channel_affine<T>(xc.data(), s, {mean_t.data(), scale.data(), shift.data()}, y.data());
+  Tensor<T> y = Tensor<T>::empty(x.shape());
+  cpu::channel_affine<T>(xc.data(), s, {mean_t.data(), scale.data(), shift.data()}, y.data(), pre);
 
   const Tensor<T> gd = gamma.defined() ? gamma.detach().contiguous() : Tensor<T>();
   autograd::record<T>(
-      "batch_norm", {x, gamma, beta}, {y},
-      [xc, gd, mean_t, inv_std_t, s, training](const auto& grads, const auto& needs) {
+      op, {x, gamma, beta}, {y}, [xc, gd, mean_t, inv_std_t, s, training, pre](const auto& grads, const auto& needs) {
         const Tensor<T> g = grads[0].contiguous();
         const int64_t C = s.channels;
         const T* gamma_p = gd.defined() ? gd.data() : nullptr;
         std::vector<double> sum_g(static_cast<size_t>(C)), sum_gx(static_cast<size_t>(C));
         if (needs[1] || needs[2] || (training && needs[0]))
-          cpu::batch_norm_backward_sums(g.data(), xc.data(), s, mean_t.data(), sum_g.data(), sum_gx.data());
+          cpu::batch_norm_backward_sums(g.data(), xc.data(), s, mean_t.data(), sum_g.data(), sum_gx.data(), pre);
         Tensor<T> gx, ggamma, gbeta;
         if (needs[0]) {
           gx = Tensor<T>::empty(xc.shape());
           if (training) {
             cpu::batch_norm_backward_input(g.data(), xc.data(), s, mean_t.data(), inv_std_t.data(), gamma_p,
-                                           sum_g.data(), sum_gx.data(), gx.data());
-          } else {  // the statistics are constants: dx = g * gamma * inv_std
+                                           sum_g.data(), sum_gx.data(), gx.data(), pre);
+          } else {  // the statistics are constants: dx = g * gamma * inv_std (* pre'(x))
             std::vector<T> zero(static_cast<size_t>(C), T(0)), a(static_cast<size_t>(C));
             for (int64_t c = 0; c < C; ++c)
               a[static_cast<size_t>(c)] = (gamma_p ? gamma_p[c] : T(1)) * inv_std_t.data()[c];
-            cpu::channel_affine<T>(g.data(), s, {zero.data(), a.data(), zero.data()}, gx.data());
+            if constexpr (Pre::kIdentity)
+              cpu::channel_affine<T>(g.data(), s, {zero.data(), a.data(), zero.data()}, gx.data());
+            else cpu::batch_norm_backward_eval(g.data(), xc.data(), s, a.data(), gx.data(), pre);
           }
         }
         if (needs[1]) {
@@ -216,6 +217,40 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
         return std::vector<Tensor<T>>{gx, ggamma, gbeta};
       });
   return y;
+}
+
+}  // namespace detail
+
+template <FloatingPoint T>
+Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& running_mean,
+                     const Tensor<T>& running_var, bool training, const BatchNormOptions& opt = {}) {
+  const Device dev = detail::common_device<T>("batch_norm", {&x, &gamma, &beta, &running_mean, &running_var});
+  detail::check_batch_norm("batch_norm", x, gamma, beta, running_mean, running_var, training, opt);
+  if (dev.is_cuda()) return detail::batch_norm_cuda(x, gamma, beta, running_mean, running_var, training, opt);
+  return detail::batch_norm_cpu("batch_norm", x, gamma, beta, running_mean, running_var, training, opt,
+                                cpu::Identity{});
+}
+
+// batch_norm(gelu(x, approx), ...) as one op (ConvMixer's activation block, GELU then
+// BatchNorm). The CPU path reads x and applies GELU as it goes (two passes forward, two
+// backward, against five and eight for the two ops) and saves x alone, not the
+// activation; same formulas, same order, so it agrees with the two ops to rounding. On
+// CUDA it is the two ops (no fused kernel yet). nn::Sequential calls it for a GELU
+// followed by a BatchNorm2d (nn/container.hpp).
+template <FloatingPoint T>
+Tensor<T> gelu_batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta,
+                          const Tensor<T>& running_mean, const Tensor<T>& running_var, bool training,
+                          const BatchNormOptions& opt = {}, GeluApprox approx = GeluApprox::None) {
+  const Device dev = detail::common_device<T>("gelu_batch_norm", {&x, &gamma, &beta, &running_mean, &running_var});
+  PN_CHECK(approx == GeluApprox::None || approx == GeluApprox::Tanh, "gelu_batch_norm: unknown approximation ",
+           static_cast<int>(approx));
+  detail::check_batch_norm("gelu_batch_norm", x, gamma, beta, running_mean, running_var, training, opt);
+  if (dev.is_cuda()) return batch_norm(gelu(x, approx), gamma, beta, running_mean, running_var, training, opt);
+  if (approx == GeluApprox::Tanh)
+    return detail::batch_norm_cpu("gelu_batch_norm", x, gamma, beta, running_mean, running_var, training, opt,
+                                  cpu::GeluPre<true>{});
+  return detail::batch_norm_cpu("gelu_batch_norm", x, gamma, beta, running_mean, running_var, training, opt,
+                                cpu::GeluPre<false>{});
 }
 
 }  // namespace patchnet
