@@ -1,6 +1,6 @@
-// Op table: gelu (both forms) and relu, the activations with CUDA kernels; the GPU suite
-// includes this file too (tests/gpu/activation_gpu.cpp). softmax and log_softmax are in
-// activation_softmax_cases.cpp (on the GPU: tests/gpu/softmax_gpu.cpp).
+// Op table: gelu (both forms) and relu (CUDA: cuda/activation.cu); the GPU suite runs these
+// rows against the CPU through its generated unit (tests/CMakeLists.txt). softmax and
+// log_softmax are in activation_softmax_cases.cpp.
 #include <type_traits>
 
 #include "patchnet/ops/activation.hpp"

@@ -1,5 +1,6 @@
-// Op table: softmax and log_softmax, kept apart from activation_cases.cpp: the GPU suite
-// runs these rows in tests/gpu/softmax_gpu.cpp (cuda/softmax.cu), with its realistic shapes.
+// Op table: softmax and log_softmax (CPU: cpu/activation.hpp; CUDA: cuda/softmax.cu). The GPU
+// suite runs these rows against the CPU through its generated unit, as for every cases file
+// (tests/CMakeLists.txt, "cuda: softmax"); tests/gpu/softmax_gpu.cpp adds realistic shapes.
 #include "patchnet/ops/activation.hpp"
 #include "support/op_cases.hpp"
 
