@@ -251,6 +251,9 @@ TEST_CASE("depthwise_conv2d: matches a 7-loop reference, forward and backward") 
       {"5x5 valid, 5 channels", {2, 9, 11, 5}, 5, {}},
       {"3x3 same stride 2, 21 channels", {2, 10, 9, 21}, 3, {.stride = 2, .padding = Padding::Same}},
       {"5x5 same stride 2, 7 channels", {1, 9, 12, 7}, 5, {.stride = 2, .padding = Padding::Same}},
+      // 32 doubles / 64 floats are 256 bytes: the padded copy skews its pixels and rows.
+      {"3x3 same stride 2, 32 channels", {2, 7, 10, 32}, 3, {.stride = 2, .padding = Padding::Same}},
+      {"3x5 same, 128 channels", {2, 5, 6, 128}, Hw(3, 5), {.padding = Padding::Same}},
       {"3x2 explicit pad larger than the kernel",
        {2, 6, 7, 33},
        Hw(3, 2),
@@ -274,8 +277,14 @@ TEST_CASE("depthwise_conv2d: matches a 7-loop reference, forward and backward") 
     check_close(x.grad(), g[0], 1e-12, 1e-12, "dx");
     check_close(w.grad(), reshape(g[1], w.shape()), 1e-12, 1e-12, "dw");
     check_close(b.grad(), g[2], 1e-12, 1e-12, "db");
-    auto yf = depthwise_conv2d(to_dtype<float>(x), to_dtype<float>(w), to_dtype<float>(b), c.opt);
+    auto xf = to_dtype<float>(x.detach()), wf = to_dtype<float>(w.detach());
+    xf.set_requires_grad();
+    wf.set_requires_grad();
+    auto yf = depthwise_conv2d(xf, wf, to_dtype<float>(b), c.opt);
     check_close(yf, y, 1e-5, 1e-5, "float vs double");
+    yf.backward(to_dtype<float>(dy));
+    check_close(xf.grad(), g[0], 1e-5, 1e-5, "float dx");
+    check_close(wf.grad(), reshape(g[1], w.shape()), 1e-4, 1e-4, "float dw");
   }
 }
 
