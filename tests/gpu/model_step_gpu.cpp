@@ -201,7 +201,9 @@ TEST_CASE("cuda step: conv baseline (3x3 convolutions, max pooling, dense)") {
       {8, 32, 32, 3}, train::LossKind::Logits, 3);
 }
 
-TEST_CASE("cuda fit: the trainer on the GPU follows the CPU run on the CIFAR-10 mini set") {
+// In the doctest suite "data": CTest runs it as gpu.data, which reports skipped without the set.
+TEST_CASE("cuda fit: the trainer on the GPU follows the CPU run on the CIFAR-10 mini set" *
+          doctest::test_suite("data")) {
   const std::string root = test::mini_cifar10_root();  // $PATCHNET_DATA_DIR on the device machine
   if (!test::have_data(root + "/cifar-10-batches-bin/test_batch.bin")) return;
   const data::ImageSet set = data::read_cifar10(root, data::Cifar10Split::Test);  // 500 images
