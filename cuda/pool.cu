@@ -1,5 +1,5 @@
-// Pooling kernels over NHWC (launchers in cuda/pool.hpp). Window spans are math/pool.hpp's,
-// the same arithmetic as the CPU kernels.
+// Pooling kernels over NHWC (launchers in cuda/pool.hpp). The geometry is the CPU kernels'
+// Window2d and the window spans are math/pool.hpp's: the same arithmetic as on the CPU.
 //
 // Forward: one thread per output element, c fastest, so a warp reads 32 neighbouring
 // channels of each tap (coalesced). The taps are visited in the CPU's row-major order with
@@ -43,10 +43,10 @@ struct Window {
   math::PoolSpan rs, cs;
   int64_t base;
 };
-__device__ inline Window window_of(int64_t i, const PoolParams& p) {
-  const Nhwc o = split_nhwc(i, p.OH, p.OW, p.C);
-  return {math::pool_span(o.h, p.SH, p.PT, p.KH, p.H), math::pool_span(o.w, p.SW, p.PL, p.KW, p.W),
-          o.n * p.H * p.W * p.C + o.c};
+__device__ inline Window window_of(int64_t i, const Window2d& g) {
+  const Nhwc o = split_nhwc(i, g.OH, g.OW, g.C);
+  return {math::pool_span(o.h, g.stride.h, g.pad.top, g.kernel.h, g.H),
+          math::pool_span(o.w, g.stride.w, g.pad.left, g.kernel.w, g.W), o.n * g.H * g.W * g.C + o.c};
 }
 
 // Input element i = (n, h, w, c) and the output rows and columns whose windows hold it.
@@ -54,21 +54,22 @@ struct Covering {
   Nhwc q;
   math::OutRange orow, ocol;
 };
-__device__ inline Covering covering_of(int64_t i, const PoolParams& p) {
-  const Nhwc q = split_nhwc(i, p.H, p.W, p.C);
-  return {q, math::pool_outputs_of(q.h, p.SH, p.PT, p.KH, p.OH), math::pool_outputs_of(q.w, p.SW, p.PL, p.KW, p.OW)};
+__device__ inline Covering covering_of(int64_t i, const Window2d& g) {
+  const Nhwc q = split_nhwc(i, g.H, g.W, g.C);
+  return {q, math::pool_outputs_of(q.h, g.stride.h, g.pad.top, g.kernel.h, g.OH),
+          math::pool_outputs_of(q.w, g.stride.w, g.pad.left, g.kernel.w, g.OW)};
 }
 
 template <class T>
-__global__ void max_pool_forward_kernel(const T* __restrict__ x, T* __restrict__ y, PoolParams p, int64_t n_out) {
+__global__ void max_pool_forward_kernel(const T* __restrict__ x, T* __restrict__ y, Window2d g, int64_t n_out) {
   PN_GRID_STRIDE(i, n_out) {
-    const auto [rs, cs, base] = window_of(i, p);
+    const auto [rs, cs, base] = window_of(i, g);
     const T* img = x + base;
-    T m = img[((rs.i0 + rs.k0) * p.W + cs.i0 + cs.k0) * p.C];
+    T m = img[((rs.i0 + rs.k0) * g.W + cs.i0 + cs.k0) * g.C];
     for (int64_t kh = rs.k0; kh < rs.k1; ++kh)
       for (int64_t kw = cs.k0; kw < cs.k1; ++kw) {
         if (kh == rs.k0 && kw == cs.k0) continue;
-        const T v = img[((rs.i0 + kh) * p.W + cs.i0 + kw) * p.C];
+        const T v = img[((rs.i0 + kh) * g.W + cs.i0 + kw) * g.C];
         m = v > m ? v : m;
       }
     y[i] = m;
@@ -79,16 +80,16 @@ __global__ void max_pool_forward_kernel(const T* __restrict__ x, T* __restrict__
 // (y NaN): the CPU's routing rule.
 template <class T>
 __global__ void max_pool_argmax_kernel(const T* __restrict__ x, const T* __restrict__ y, int32_t* __restrict__ argmax,
-                                       PoolParams p, int64_t n_out) {
+                                       Window2d g, int64_t n_out) {
   PN_GRID_STRIDE(i, n_out) {
-    const auto [rs, cs, base] = window_of(i, p);
+    const auto [rs, cs, base] = window_of(i, g);
     const T* img = x + base;
     const T m = y[i];
     int32_t at = -1;
     for (int64_t kh = rs.k0; kh < rs.k1 && at < 0; ++kh)
       for (int64_t kw = cs.k0; kw < cs.k1; ++kw) {
-        const int64_t pix = (rs.i0 + kh) * p.W + cs.i0 + kw;
-        if (img[pix * p.C] == m) {
+        const int64_t pix = (rs.i0 + kh) * g.W + cs.i0 + kw;
+        if (img[pix * g.C] == m) {
           at = static_cast<int32_t>(pix);
           break;
         }
@@ -99,14 +100,14 @@ __global__ void max_pool_argmax_kernel(const T* __restrict__ x, const T* __restr
 
 template <class T>
 __global__ void max_pool_backward_kernel(const int32_t* __restrict__ argmax, const T* __restrict__ gy,
-                                         T* __restrict__ dx, PoolParams p, int64_t n_in) {
+                                         T* __restrict__ dx, Window2d g, int64_t n_in) {
   PN_GRID_STRIDE(i, n_in) {
-    const auto [q, orow, ocol] = covering_of(i, p);
-    const int32_t pix = static_cast<int32_t>(q.h * p.W + q.w);
+    const auto [q, orow, ocol] = covering_of(i, g);
+    const int32_t pix = static_cast<int32_t>(q.h * g.W + q.w);
     T acc = 0;
     for (int64_t oh = orow.lo; oh < orow.hi; ++oh)
       for (int64_t ow = ocol.lo; ow < ocol.hi; ++ow) {
-        const int64_t o = ((q.n * p.OH + oh) * p.OW + ow) * p.C + q.c;
+        const int64_t o = ((q.n * g.OH + oh) * g.OW + ow) * g.C + q.c;
         if (argmax[o] == pix) acc += gy[o];
       }
     dx[i] = acc;
@@ -114,29 +115,29 @@ __global__ void max_pool_backward_kernel(const int32_t* __restrict__ argmax, con
 }
 
 template <class T>
-__global__ void avg_pool_forward_kernel(const T* __restrict__ x, T* __restrict__ y, PoolParams p, int64_t n_out) {
+__global__ void avg_pool_forward_kernel(const T* __restrict__ x, T* __restrict__ y, Window2d g, int64_t n_out) {
   PN_GRID_STRIDE(i, n_out) {
-    const auto [rs, cs, base] = window_of(i, p);
+    const auto [rs, cs, base] = window_of(i, g);
     const T* img = x + base;
     T acc = 0;
     for (int64_t kh = rs.k0; kh < rs.k1; ++kh)
-      for (int64_t kw = cs.k0; kw < cs.k1; ++kw) acc += img[((rs.i0 + kh) * p.W + cs.i0 + kw) * p.C];
+      for (int64_t kw = cs.k0; kw < cs.k1; ++kw) acc += img[((rs.i0 + kh) * g.W + cs.i0 + kw) * g.C];
     const T inv = T(1) / static_cast<T>((rs.k1 - rs.k0) * (cs.k1 - cs.k0));
     y[i] = acc * inv;
   }
 }
 
 template <class T>
-__global__ void avg_pool_backward_kernel(const T* __restrict__ gy, T* __restrict__ dx, PoolParams p, int64_t n_in) {
+__global__ void avg_pool_backward_kernel(const T* __restrict__ gy, T* __restrict__ dx, Window2d g, int64_t n_in) {
   PN_GRID_STRIDE(i, n_in) {
-    const auto [q, orow, ocol] = covering_of(i, p);
+    const auto [q, orow, ocol] = covering_of(i, g);
     T acc = 0;
     for (int64_t oh = orow.lo; oh < orow.hi; ++oh) {
-      const math::PoolSpan rs = math::pool_span(oh, p.SH, p.PT, p.KH, p.H);
+      const math::PoolSpan rs = math::pool_span(oh, g.stride.h, g.pad.top, g.kernel.h, g.H);
       for (int64_t ow = ocol.lo; ow < ocol.hi; ++ow) {
-        const math::PoolSpan cs = math::pool_span(ow, p.SW, p.PL, p.KW, p.W);
+        const math::PoolSpan cs = math::pool_span(ow, g.stride.w, g.pad.left, g.kernel.w, g.W);
         const T inv = T(1) / static_cast<T>((rs.k1 - rs.k0) * (cs.k1 - cs.k0));
-        acc += gy[((q.n * p.OH + oh) * p.OW + ow) * p.C + q.c] * inv;
+        acc += gy[((q.n * g.OH + oh) * g.OW + ow) * g.C + q.c] * inv;
       }
     }
     dx[i] = acc;
@@ -176,38 +177,38 @@ __global__ void global_avg_pool_backward_kernel(const T* __restrict__ gy, T* __r
 namespace impl {
 
 template <class T>
-void max_pool2d_forward(const T* x, T* y, const PoolParams& p, Stream s) {
-  const int64_t n_out = p.N * p.OH * p.OW * p.C;
+void max_pool2d_forward(const T* x, T* y, const Window2d& g, Stream s) {
+  const int64_t n_out = g.N * g.OH * g.OW * g.C;
   if (n_out == 0) return;
-  max_pool_forward_kernel<<<detail::grid_for(n_out), 256, 0, detail::stream_of(s.handle)>>>(x, y, p, n_out);
+  max_pool_forward_kernel<<<detail::grid_for(n_out), 256, 0, detail::stream_of(s.handle)>>>(x, y, g, n_out);
   PN_CUDA_CHECK_LAUNCH("max_pool_forward_kernel");
 }
 
 template <class T>
-void max_pool2d_backward(const T* x, const T* y, const T* gy, int32_t* argmax, T* dx, const PoolParams& p, Stream s) {
-  const int64_t n_out = p.N * p.OH * p.OW * p.C, n_in = p.N * p.H * p.W * p.C;
+void max_pool2d_backward(const T* x, const T* y, const T* gy, int32_t* argmax, T* dx, const Window2d& g, Stream s) {
+  const int64_t n_out = g.N * g.OH * g.OW * g.C, n_in = g.N * g.H * g.W * g.C;
   if (n_in == 0) return;
   if (n_out > 0) {
-    max_pool_argmax_kernel<<<detail::grid_for(n_out), 256, 0, detail::stream_of(s.handle)>>>(x, y, argmax, p, n_out);
+    max_pool_argmax_kernel<<<detail::grid_for(n_out), 256, 0, detail::stream_of(s.handle)>>>(x, y, argmax, g, n_out);
     PN_CUDA_CHECK_LAUNCH("max_pool_argmax_kernel");
   }
-  max_pool_backward_kernel<<<detail::grid_for(n_in), 256, 0, detail::stream_of(s.handle)>>>(argmax, gy, dx, p, n_in);
+  max_pool_backward_kernel<<<detail::grid_for(n_in), 256, 0, detail::stream_of(s.handle)>>>(argmax, gy, dx, g, n_in);
   PN_CUDA_CHECK_LAUNCH("max_pool_backward_kernel");
 }
 
 template <class T>
-void avg_pool2d_forward(const T* x, T* y, const PoolParams& p, Stream s) {
-  const int64_t n_out = p.N * p.OH * p.OW * p.C;
+void avg_pool2d_forward(const T* x, T* y, const Window2d& g, Stream s) {
+  const int64_t n_out = g.N * g.OH * g.OW * g.C;
   if (n_out == 0) return;
-  avg_pool_forward_kernel<<<detail::grid_for(n_out), 256, 0, detail::stream_of(s.handle)>>>(x, y, p, n_out);
+  avg_pool_forward_kernel<<<detail::grid_for(n_out), 256, 0, detail::stream_of(s.handle)>>>(x, y, g, n_out);
   PN_CUDA_CHECK_LAUNCH("avg_pool_forward_kernel");
 }
 
 template <class T>
-void avg_pool2d_backward(const T* gy, T* dx, const PoolParams& p, Stream s) {
-  const int64_t n_in = p.N * p.H * p.W * p.C;
+void avg_pool2d_backward(const T* gy, T* dx, const Window2d& g, Stream s) {
+  const int64_t n_in = g.N * g.H * g.W * g.C;
   if (n_in == 0) return;
-  avg_pool_backward_kernel<<<detail::grid_for(n_in), 256, 0, detail::stream_of(s.handle)>>>(gy, dx, p, n_in);
+  avg_pool_backward_kernel<<<detail::grid_for(n_in), 256, 0, detail::stream_of(s.handle)>>>(gy, dx, g, n_in);
   PN_CUDA_CHECK_LAUNCH("avg_pool_backward_kernel");
 }
 
@@ -229,12 +230,12 @@ void global_avg_pool_backward(const T* gy, T* dx, int64_t N, int64_t HW, int64_t
   PN_CUDA_CHECK_LAUNCH("global_avg_pool_backward_kernel");
 }
 
-#define PATCHNET_INSTANTIATE(T)                                                                                \
-  template void max_pool2d_forward<T>(const T*, T*, const PoolParams&, Stream);                                \
-  template void max_pool2d_backward<T>(const T*, const T*, const T*, int32_t*, T*, const PoolParams&, Stream); \
-  template void avg_pool2d_forward<T>(const T*, T*, const PoolParams&, Stream);                                \
-  template void avg_pool2d_backward<T>(const T*, T*, const PoolParams&, Stream);                               \
-  template void global_avg_pool_forward<T>(const T*, T*, int64_t, int64_t, int64_t, Stream);                   \
+#define PATCHNET_INSTANTIATE(T)                                                                              \
+  template void max_pool2d_forward<T>(const T*, T*, const Window2d&, Stream);                                \
+  template void max_pool2d_backward<T>(const T*, const T*, const T*, int32_t*, T*, const Window2d&, Stream); \
+  template void avg_pool2d_forward<T>(const T*, T*, const Window2d&, Stream);                                \
+  template void avg_pool2d_backward<T>(const T*, T*, const Window2d&, Stream);                               \
+  template void global_avg_pool_forward<T>(const T*, T*, int64_t, int64_t, int64_t, Stream);                 \
   template void global_avg_pool_backward<T>(const T*, T*, int64_t, int64_t, int64_t, Stream);
 PATCHNET_INSTANTIATE(float)
 PATCHNET_INSTANTIATE(double)

@@ -24,7 +24,7 @@ struct Canonical {
   int64_t outer = 1, R = 1, inner = 1;
 };
 
-Canonical canonical(const SumParams& p) {
+Canonical canonical(const math::SumParams& p) {
   Canonical c;
   int state = 0;  // 0: before the summed run, 1: in it, 2: after it
   for (int d = 0; d < p.rank; ++d) {
@@ -99,7 +99,7 @@ __global__ void sum_chunks_kernel(const double* __restrict__ partial, T* __restr
 }
 
 template <class T>
-__global__ void sum_axes_kernel(const T* __restrict__ x, T* __restrict__ out, SumParams p, int64_t n_out,
+__global__ void sum_axes_kernel(const T* __restrict__ x, T* __restrict__ out, math::SumParams p, int64_t n_out,
                                 int64_t n_red) {
   int64_t stride[kMaxDims];
   int64_t acc_stride = 1;
@@ -133,7 +133,7 @@ __global__ void sum_axes_kernel(const T* __restrict__ x, T* __restrict__ out, Su
 namespace impl {
 
 // In elements of T, float or double: room for the double partial sums either way.
-int64_t sum_axes_workspace(const SumParams& p) {
+int64_t sum_axes_workspace(const math::SumParams& p) {
   const Canonical c = canonical(p);
   if (!c.ok) return 0;
   const int64_t chunks = chunks_of(c.R);
@@ -141,7 +141,7 @@ int64_t sum_axes_workspace(const SumParams& p) {
 }
 
 template <class T>
-void sum_axes(const T* x, T* out, T* workspace, const SumParams& p, Stream s) {
+void sum_axes(const T* x, T* out, T* workspace, const math::SumParams& p, Stream s) {
   int64_t n_out = 1, n_red = 1;
   for (int d = 0; d < p.rank; ++d) (p.reduce[d] ? n_red : n_out) *= p.shape[d];
   if (n_out == 0) return;
@@ -175,8 +175,8 @@ void sum_axes(const T* x, T* out, T* workspace, const SumParams& p, Stream s) {
   }
 }
 
-template void sum_axes<float>(const float*, float*, float*, const SumParams&, Stream);
-template void sum_axes<double>(const double*, double*, double*, const SumParams&, Stream);
+template void sum_axes<float>(const float*, float*, float*, const math::SumParams&, Stream);
+template void sum_axes<double>(const double*, double*, double*, const math::SumParams&, Stream);
 
 }  // namespace impl
 

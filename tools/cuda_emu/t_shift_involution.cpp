@@ -59,12 +59,6 @@ void shift_case(int64_t N, int64_t H, int64_t W, int64_t C, int64_t g, int64_t s
 
 // ---- involution ---------------------------------------------------------------------------
 
-// ops/involution.hpp's detail::involution_dims (the op header needs Eigen and the tensor
-// runtime, which this harness does not build).
-math::InvolutionDims involution_dims(const Window2d& w, int64_t K, int64_t S, int64_t G) {
-  return {w.N, w.H, w.W, w.C, K, S, G, w.pad.top, w.pad.left, w.OH, w.OW};
-}
-
 int lanes_of(int64_t cg) {  // involution.cu's lanes_for
   int L = 1;
   while (L < 32 && int64_t{L} * 4 < cg) L *= 2;
@@ -75,7 +69,7 @@ template <class T>
 void inv_case(int64_t N, int64_t H, int64_t W, int64_t C, int64_t K, int64_t S, int64_t G, double tol) {
   // ops/involution.hpp: detail::involution_geometry's window ("same" padding), then the dims
   const Window2d w = window2d("involution", Shape{N, H, W, C}, K, S, Padding::Same);
-  const math::InvolutionDims d = involution_dims(w, K, S, G);
+  const math::InvolutionDims d = math::involution_dims(w, G);
   const int L = lanes_of(C / G);
   char b[200];
   std::snprintf(b, sizeof b, "%s involution N%ld H%ld W%ld C%ld K%ld S%ld G%ld pad t%ld l%ld O%ldx%ld L%d",
@@ -89,15 +83,15 @@ void inv_case(int64_t N, int64_t H, int64_t W, int64_t C, int64_t K, int64_t S, 
   const int64_t xn = N * H * W * C, yn = N * w.OH * w.OW * C, kn = N * w.OH * w.OW * K * K * G;
   auto x = rnd<T>(xn), k = rnd<T>(kn), gy = rnd<T>(yn);
   auto y1 = poison<T>(yn), dx1 = poison<T>(xn), dk1 = poison<T>(kn);
-  cpu::involution_forward(x.data(), k.data(), y1.data(), w, G);
-  cpu::involution_backward_input(k.data(), gy.data(), dx1.data(), w, G);
-  cpu::involution_backward_kernel(x.data(), gy.data(), dk1.data(), w, G);
+  cpu::involution_forward(x.data(), k.data(), y1.data(), d);
+  cpu::involution_backward_input(k.data(), gy.data(), dx1.data(), d);
+  cpu::involution_backward_kernel(x.data(), gy.data(), dk1.data(), d);
   // tolerances relative to the sums of |terms|: the same CPU kernels on |inputs|
   const auto ax = abs_of(x), ak = abs_of(k), ag = abs_of(gy);
   auto ys = poison<T>(yn), dxs = poison<T>(xn), dks = poison<T>(kn);
-  cpu::involution_forward(ax.data(), ak.data(), ys.data(), w, G);
-  cpu::involution_backward_input(ak.data(), ag.data(), dxs.data(), w, G);
-  cpu::involution_backward_kernel(ax.data(), ag.data(), dks.data(), w, G);
+  cpu::involution_forward(ax.data(), ak.data(), ys.data(), d);
+  cpu::involution_backward_input(ak.data(), ag.data(), dxs.data(), d);
+  cpu::involution_backward_kernel(ax.data(), ag.data(), dks.data(), d);
   std::vector<T> out[2][3];
   for (int o = 0; o < 2; ++o) {
     emu::g_order = o ? 2 : 0;

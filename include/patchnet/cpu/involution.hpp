@@ -1,6 +1,7 @@
 // CPU kernels of involution (ops/involution.hpp): the fused multiply-reduce and its two
 // gradients, NHWC. Patches are never materialised: each pixel reads the channel vectors
-// of its window's taps in place.
+// of its window's taps in place. The sizes of a call are math::InvolutionDims, as for the
+// CUDA launchers (cuda/involution.hpp).
 //
 // Channel c belongs to group c % G (the Keras seed's interleaved layout), so along the
 // channels a tap's G kernel values repeat with period G. Channels are processed in blocks
@@ -25,7 +26,6 @@
 #include "patchnet/cpu/parallel.hpp"
 #include "patchnet/cpu/simd.hpp"
 #include "patchnet/math/involution.hpp"
-#include "patchnet/core/geometry.hpp"
 
 namespace patchnet::cpu {
 
@@ -196,18 +196,18 @@ using math::inv_covering;
 // (out-of-image taps contribute 0). x [N,H,W,C], kernel [N,OH,OW,K*K*G], out [N,OH,OW,C]
 // (overwritten). Parallel over the N*OH output rows.
 template <class T>
-void involution_forward(const T* x, const T* kernel, T* out, const Window2d& w, int64_t G) {
+void involution_forward(const T* x, const T* kernel, T* out, const math::InvolutionDims& d) {
   using namespace inv_detail;
-  const int64_t H = w.H, W = w.W, C = w.C, K = w.kernel.h, S = w.stride.h, KKG = K * K * G;
+  const int64_t H = d.H, W = d.W, C = d.C, K = d.K, S = d.S, G = d.G, KKG = K * K * G;
   dispatch_groups<T>(G, [&]<int64_t GC>() {
-    parallel_for(0, w.N * w.OH, grain(w.OW * K * K * C), [&](int64_t lo, int64_t hi) {
+    parallel_for(0, d.N * d.OH, grain(d.OW * K * K * C), [&](int64_t lo, int64_t hi) {
       std::vector<T> pattern(static_cast<size_t>(GC == 0 ? K * K * kBlock<T> : 0));
       for (int64_t r = lo; r < hi; ++r) {
-        const int64_t n = r / w.OH, ih0 = r % w.OH * S - w.pad.top;
+        const int64_t n = r / d.OH, ih0 = r % d.OH * S - d.pad_top;
         int64_t kh0, kh1, kw0, kw1;
         inv_clip(ih0, K, H, kh0, kh1);
-        for (int64_t ow = 0; ow < w.OW; ++ow) {
-          const int64_t p = r * w.OW + ow, iw0 = ow * S - w.pad.left;
+        for (int64_t ow = 0; ow < d.OW; ++ow) {
+          const int64_t p = r * d.OW + ow, iw0 = ow * S - d.pad_left;
           inv_clip(iw0, K, W, kw0, kw1);
           const TapGrid<T> t{x + ((n * H + ih0 + kh0) * W + iw0 + kw0) * C,
                              W * C,
@@ -228,30 +228,30 @@ void involution_forward(const T* x, const T* kernel, T* out, const Window2d& w, 
 // kernel[n,oh,ow,(kh*K+kw)*G + c%G] * gout[n,oh,ow,c]. dx [N,H,W,C] is overwritten.
 // Gathered per input pixel, parallel over the N*H input rows.
 template <class T>
-void involution_backward_input(const T* kernel, const T* gout, T* dx, const Window2d& w, int64_t G) {
+void involution_backward_input(const T* kernel, const T* gout, T* dx, const math::InvolutionDims& d) {
   using namespace inv_detail;
-  const int64_t H = w.H, W = w.W, C = w.C, K = w.kernel.h, S = w.stride.h, KKG = K * K * G;
-  const int64_t OH = w.OH, OW = w.OW;
+  const int64_t H = d.H, W = d.W, C = d.C, K = d.K, S = d.S, G = d.G, KKG = K * K * G;
+  const int64_t OH = d.OH, OW = d.OW;
   dispatch_groups<T>(G, [&]<int64_t GC>() {
-    parallel_for(0, w.N * H, grain(W * K * K * C / (S * S)), [&](int64_t lo, int64_t hi) {
+    parallel_for(0, d.N * H, grain(W * K * K * C / (S * S)), [&](int64_t lo, int64_t hi) {
       std::vector<T> pattern(static_cast<size_t>(GC == 0 ? K * K * kBlock<T> : 0));
       for (int64_t r = lo; r < hi; ++r) {
-        const int64_t n = r / H, th = r % H + w.pad.top;
+        const int64_t n = r / H, th = r % H + d.pad_top;
         int64_t kh0, nh, kw0, nw;
         inv_covering(th, K, S, OH, kh0, nh);
         for (int64_t iw = 0; iw < W; ++iw) {
-          T* d = dx + (r * W + iw) * C;
-          const int64_t tw = iw + w.pad.left;
+          T* out = dx + (r * W + iw) * C;
+          const int64_t tw = iw + d.pad_left;
           inv_covering(tw, K, S, OW, kw0, nw);
           if (nh == 0 || nw == 0) {  // no window reads this pixel (stride > kernel)
-            std::fill(d, d + C, T(0));
+            std::fill(out, out + C, T(0));
             continue;
           }
           // Tap (a, b): kh = kh0 + a*S, kw = kw0 + b*S, in output pixel p0 - a*OW - b.
           const int64_t p0 = (n * OH + (th - kh0) / S) * OW + (tw - kw0) / S;
           const TapGrid<T> t{gout + p0 * C,        -OW * C,     -C, kernel + p0 * KKG + (kh0 * K + kw0) * G,
                              S * K * G - OW * KKG, S * G - KKG, nh, nw};
-          multiply_reduce<T, GC>(t, C, G, pattern.data(), d);
+          multiply_reduce<T, GC>(t, C, G, pattern.data(), out);
         }
       }
     });
@@ -262,17 +262,17 @@ void involution_backward_input(const T* kernel, const T* gout, T* dx, const Wind
 // (0 for out-of-image taps). dkernel [N,OH,OW,K*K*G] is overwritten. Parallel over the
 // output rows; each task writes only its own pixels' kernel rows.
 template <class T>
-void involution_backward_kernel(const T* x, const T* gout, T* dkernel, const Window2d& w, int64_t G) {
+void involution_backward_kernel(const T* x, const T* gout, T* dkernel, const math::InvolutionDims& d) {
   using namespace inv_detail;
-  const int64_t H = w.H, W = w.W, C = w.C, K = w.kernel.h, S = w.stride.h, KKG = K * K * G;
+  const int64_t H = d.H, W = d.W, C = d.C, K = d.K, S = d.S, G = d.G, KKG = K * K * G;
   dispatch_groups<T>(G, [&]<int64_t GC>() {
-    parallel_for(0, w.N * w.OH, grain(w.OW * K * K * C), [&](int64_t lo, int64_t hi) {
+    parallel_for(0, d.N * d.OH, grain(d.OW * K * K * C), [&](int64_t lo, int64_t hi) {
       for (int64_t r = lo; r < hi; ++r) {
-        const int64_t n = r / w.OH, ih0 = r % w.OH * S - w.pad.top;
+        const int64_t n = r / d.OH, ih0 = r % d.OH * S - d.pad_top;
         int64_t kh0, kh1, kw0, kw1;
         inv_clip(ih0, K, H, kh0, kh1);
-        for (int64_t ow = 0; ow < w.OW; ++ow) {
-          const int64_t p = r * w.OW + ow, iw0 = ow * S - w.pad.left;
+        for (int64_t ow = 0; ow < d.OW; ++ow) {
+          const int64_t p = r * d.OW + ow, iw0 = ow * S - d.pad_left;
           inv_clip(iw0, K, W, kw0, kw1);
           T* dk = dkernel + p * KKG;
           if (kh1 - kh0 < K || kw1 - kw0 < K) std::fill(dk, dk + KKG, T(0));  // out-of-image taps

@@ -1,5 +1,6 @@
-// CPU kernels of 2-d pooling over NHWC images, with the window geometry of
-// ops/geometry.hpp (Window2d: sizes, stride, TensorFlow "same" / "valid" padding).
+// CPU kernels of 2-d pooling over NHWC images. The geometry is core/geometry.hpp's Window2d
+// (sizes, stride, TensorFlow "same" / "valid" padding, built by window2d() in
+// ops/geometry.hpp), as for the CUDA launchers (cuda/pool.hpp).
 //
 // Padded positions are never read: each window is clipped to the input, so max pooling
 // ignores padding (TensorFlow pads with -inf) and average pooling divides by the number of

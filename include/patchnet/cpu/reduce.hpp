@@ -1,37 +1,39 @@
 // CPU kernel of sum over a set of axes of a packed tensor. Axes are grouped into runs of
 // kept and reduced dimensions: [kept | reduced] sums rows, [reduced | kept] sums columns
 // (the bias-gradient case over N*H*W), anything else goes through a general loop.
-// Accumulation is in double.
+// Accumulation is in double. The parameters are math::SumParams, as for the CUDA launcher
+// (cuda/reduce.hpp).
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <vector>
 
-#include "patchnet/core/shape.hpp"
 #include "patchnet/cpu/parallel.hpp"
+#include "patchnet/math/reduce.hpp"
 
 namespace patchnet::cpu {
 
 template <class T>
-void sum_axes(const T* x, const Shape& shape, const std::array<bool, kMaxDims>& reduce, T* out) {
+void sum_axes(const T* x, const math::SumParams& params, T* out) {
   // Merge neighbouring dimensions of the same kind.
   std::vector<int64_t> size;
   std::vector<bool> red;
-  for (int i = 0; i < shape.rank(); ++i) {
-    if (shape[i] == 1) continue;
-    if (!size.empty() && red.back() == reduce[i]) {
-      size.back() *= shape[i];
+  int64_t total = 1;
+  for (int i = 0; i < params.rank; ++i) {
+    total *= params.shape[i];
+    if (params.shape[i] == 1) continue;
+    if (!size.empty() && red.back() == params.reduce[i]) {
+      size.back() *= params.shape[i];
     } else {
-      size.push_back(shape[i]);
-      red.push_back(reduce[i]);
+      size.push_back(params.shape[i]);
+      red.push_back(params.reduce[i]);
     }
   }
   int64_t kept = 1;
   for (size_t i = 0; i < size.size(); ++i)
     if (!red[i]) kept *= size[i];
-  if (shape.numel() == 0) {
+  if (total == 0) {
     for (int64_t j = 0; j < kept; ++j) out[j] = T(0);
     return;
   }
@@ -97,7 +99,6 @@ void sum_axes(const T* x, const Shape& shape, const std::array<bool, kMaxDims>& 
   std::vector<double> acc(static_cast<size_t>(kept), 0.0);
   std::vector<int64_t> idx(size.size(), 0);
   int64_t o = 0;
-  const int64_t total = shape.numel();
   for (int64_t i = 0; i < total; ++i) {
     acc[static_cast<size_t>(o)] += x[i];
     for (int d = r - 1; d >= 0; --d) {

@@ -7,18 +7,24 @@
 #include <cstdint>
 
 #include "patchnet/core/config.hpp"
+#include "patchnet/core/geometry.hpp"
 
 namespace patchnet::math {
 
 // One involution call, NHWC: x [N, H, W, C], kernel [N, OH, OW, K*K*G], out [N, OH, OW, C];
 // square K x K window, stride S, channel c in group c % G; pad_top / pad_left of the
-// "same" padding (ops/geometry.hpp).
+// "same" padding (ops/geometry.hpp). The CPU kernels and the CUDA launchers both take it.
 struct InvolutionDims {
   int64_t N = 0, H = 0, W = 0, C = 0;
   int64_t K = 1, S = 1, G = 1;
   int64_t pad_top = 0, pad_left = 0;
   int64_t OH = 0, OW = 0;
 };
+
+// The dims of a square window `w` (window2d() of the op) with G groups.
+inline InvolutionDims involution_dims(const Window2d& w, int64_t G) {
+  return {w.N, w.H, w.W, w.C, w.kernel.h, w.stride.h, G, w.pad.top, w.pad.left, w.OH, w.OW};
+}
 
 // [lo, hi): the k in [0, K) with 0 <= base + k < size (std::clamp written out for the device).
 template <class I>

@@ -66,11 +66,6 @@ Window2d involution_geometry(const Tensor<T>& x, const Tensor<T>& kernel, int64_
            ", groups ", G, " needs kernel [N, OH, OW, K*K*G] = ", want, ", got ", kernel.shape());
   return w;
 }
-
-// The sizes the CUDA launchers take.
-inline math::InvolutionDims involution_dims(const Window2d& w, int64_t K, int64_t S, int64_t G) {
-  return {w.N, w.H, w.W, w.C, K, S, G, w.pad.top, w.pad.left, w.OH, w.OW};
-}
 }  // namespace detail
 
 // The multiply-reduce (see the header comment). kernel [N, OH, OW, K*K*G].
@@ -79,23 +74,23 @@ Tensor<T> involution(const Tensor<T>& x, const Tensor<T>& kernel, int64_t kernel
                      int64_t groups = 1) {
   const Device dev = detail::common_device<T>("involution", {&x, &kernel});
   const Window2d w = detail::involution_geometry(x, kernel, kernel_size, stride, groups);
-  const math::InvolutionDims d = detail::involution_dims(w, kernel_size, stride, groups);
+  const math::InvolutionDims d = math::involution_dims(w, groups);
   const Tensor<T> xc = x.contiguous().detach(), kc = kernel.contiguous().detach();
   Tensor<T> out = Tensor<T>::empty({w.N, w.OH, w.OW, w.C}, dev);
-  if (dev.is_cpu()) cpu::involution_forward(xc.data(), kc.data(), out.data(), w, groups);
+  if (dev.is_cpu()) cpu::involution_forward(xc.data(), kc.data(), out.data(), d);
   else PN_CUDA("involution", cuda::involution_forward(xc.data(), kc.data(), out.data(), d));
-  autograd::record<T>("involution", {x, kernel}, {out}, [xc, kc, w, d, groups](const auto& g, const auto& needs) {
+  autograd::record<T>("involution", {x, kernel}, {out}, [xc, kc, d](const auto& g, const auto& needs) {
     const Tensor<T> gc = g[0].contiguous();
     const bool on_cpu = xc.is_cpu();
     Tensor<T> gx, gk;
     if (needs[0]) {
       gx = Tensor<T>::empty(xc.shape(), xc.device());
-      if (on_cpu) cpu::involution_backward_input(kc.data(), gc.data(), gx.data(), w, groups);
+      if (on_cpu) cpu::involution_backward_input(kc.data(), gc.data(), gx.data(), d);
       else PN_CUDA("involution", cuda::involution_backward_input(kc.data(), gc.data(), gx.data(), d));
     }
     if (needs[1]) {
       gk = Tensor<T>::empty(kc.shape(), kc.device());
-      if (on_cpu) cpu::involution_backward_kernel(xc.data(), gc.data(), gk.data(), w, groups);
+      if (on_cpu) cpu::involution_backward_kernel(xc.data(), gc.data(), gk.data(), d);
       else PN_CUDA("involution", cuda::involution_backward_kernel(xc.data(), gc.data(), gk.data(), d));
     }
     return std::vector<Tensor<T>>{gx, gk};

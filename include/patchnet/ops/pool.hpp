@@ -36,7 +36,7 @@
 namespace patchnet {
 
 struct Pool2dOptions {
-  Hw pool = 2;                       // Hw / Padding from ops/geometry.hpp
+  Hw pool = 2;                       // Hw / Padding from core/geometry.hpp
   Hw stride = 0;                     // 0 (default): same as pool, as in Keras
   Padding padding = Padding::Valid;  // Same = TensorFlow's rule
 };
@@ -53,22 +53,6 @@ Window2d pool_window(const char* op, const Tensor<T>& x, const Pool2dOptions& op
   return g;
 }
 
-inline cuda::PoolParams pool_params(const Window2d& g) {
-  cuda::PoolParams p;
-  p.N = g.N;
-  p.H = g.H;
-  p.W = g.W;
-  p.C = g.C;
-  p.KH = g.kernel.h;
-  p.KW = g.kernel.w;
-  p.SH = g.stride.h;
-  p.SW = g.stride.w;
-  p.PT = g.pad.top;
-  p.PL = g.pad.left;
-  p.OH = g.OH;
-  p.OW = g.OW;
-  return p;
-}
 }  // namespace detail
 
 template <FloatingPoint T>
@@ -77,7 +61,7 @@ Tensor<T> max_pool2d(const Tensor<T>& x, const Pool2dOptions& opt = {}) {
   const Tensor<T> xc = x.detach().contiguous();
   Tensor<T> y = Tensor<T>::empty({g.N, g.OH, g.OW, g.C}, x.device());
   if (x.is_cpu()) cpu::max_pool2d_forward(xc.data(), g, y.data());
-  else PN_CUDA("max_pool2d", cuda::max_pool2d_forward(xc.data(), y.data(), detail::pool_params(g)));
+  else PN_CUDA("max_pool2d", cuda::max_pool2d_forward(xc.data(), y.data(), g));
   autograd::record<T>("max_pool2d", {x}, {y}, [xc, yd = y.detach(), g](const auto& grads, const auto&) {
     const Tensor<T> gy = grads[0].contiguous();
     Tensor<T> dx = Tensor<T>::empty(xc.shape(), xc.device());
@@ -85,8 +69,7 @@ Tensor<T> max_pool2d(const Tensor<T>& x, const Pool2dOptions& opt = {}) {
       cpu::max_pool2d_backward(xc.data(), yd.data(), gy.data(), g, dx.data());
     } else {
       Tensor<int32_t> argmax = Tensor<int32_t>::empty(yd.shape(), xc.device());
-      PN_CUDA("max_pool2d", cuda::max_pool2d_backward(xc.data(), yd.data(), gy.data(), argmax.data(), dx.data(),
-                                                      detail::pool_params(g)));
+      PN_CUDA("max_pool2d", cuda::max_pool2d_backward(xc.data(), yd.data(), gy.data(), argmax.data(), dx.data(), g));
     }
     return std::vector<Tensor<T>>{dx};
   });
@@ -99,12 +82,12 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, const Pool2dOptions& opt = {}) {
   const Tensor<T> xc = x.detach().contiguous();
   Tensor<T> y = Tensor<T>::empty({g.N, g.OH, g.OW, g.C}, x.device());
   if (x.is_cpu()) cpu::avg_pool2d_forward(xc.data(), g, y.data());
-  else PN_CUDA("avg_pool2d", cuda::avg_pool2d_forward(xc.data(), y.data(), detail::pool_params(g)));
+  else PN_CUDA("avg_pool2d", cuda::avg_pool2d_forward(xc.data(), y.data(), g));
   autograd::record<T>("avg_pool2d", {x}, {y}, [g, device = x.device()](const auto& grads, const auto&) {
     const Tensor<T> gy = grads[0].contiguous();
     Tensor<T> dx = Tensor<T>::empty({g.N, g.H, g.W, g.C}, device);
     if (device.is_cpu()) cpu::avg_pool2d_backward(gy.data(), g, dx.data());
-    else PN_CUDA("avg_pool2d", cuda::avg_pool2d_backward(gy.data(), dx.data(), detail::pool_params(g)));
+    else PN_CUDA("avg_pool2d", cuda::avg_pool2d_backward(gy.data(), dx.data(), g));
     return std::vector<Tensor<T>>{dx};
   });
   return y;

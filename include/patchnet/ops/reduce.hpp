@@ -13,6 +13,7 @@
 #include "patchnet/core/tensor.hpp"
 #include "patchnet/cpu/reduce.hpp"
 #include "patchnet/cuda/reduce.hpp"
+#include "patchnet/math/reduce.hpp"
 #include "patchnet/ops/dispatch.hpp"
 #include "patchnet/ops/shape_ops.hpp"
 
@@ -47,17 +48,16 @@ Tensor<T> sum(const Tensor<T>& x, const std::vector<int64_t>& axes, bool keepdim
   const auto mask = detail::reduce_mask(x.shape(), axes, "sum");
   const Shape out_shape = detail::reduced_shape(x.shape(), mask, keepdim);
   Tensor<T> out = Tensor<T>::empty(out_shape, x.device());
+  const Tensor<T> xc = x.contiguous();
+  math::SumParams p;
+  p.rank = x.dim();
+  for (int i = 0; i < x.dim(); ++i) {
+    p.shape[i] = x.size(i);
+    p.reduce[i] = mask[static_cast<size_t>(i)];
+  }
   if (x.is_cpu()) {
-    const Tensor<T> xc = x.contiguous();
-    cpu::sum_axes(xc.data(), xc.shape(), mask, out.data());
+    cpu::sum_axes(xc.data(), p, out.data());
   } else {
-    const Tensor<T> xc = x.contiguous();
-    cuda::SumParams p;
-    p.rank = x.dim();
-    for (int i = 0; i < x.dim(); ++i) {
-      p.shape[i] = x.size(i);
-      p.reduce[i] = mask[static_cast<size_t>(i)];
-    }
     const int64_t ws = PN_CUDA("sum", cuda::sum_axes_workspace(p));
     Tensor<T> workspace = ws > 0 ? Tensor<T>::empty({ws}, x.device()) : Tensor<T>();
     cuda::sum_axes(xc.data(), out.data(), ws > 0 ? workspace.data() : nullptr, p);
