@@ -172,7 +172,7 @@ Tensor<double> conv_reference(const Tensor<double>& x, const Tensor<double>& w, 
 }
 }  // namespace
 
-TEST_CASE("nn: Conv2d and DepthwiseConv2d take explicit padding amounts (PyTorch's padding)") {
+TEST_CASE("nn: Conv2d, DepthwiseConv2d and PatchEmbed take explicit padding amounts (PyTorch's padding)") {
   Generator gen(17);
   const Tensor<double> x = randn<double>({2, 9, 8, 3}, gen);
   SUBCASE("Conv2d 3x3, stride 2, padding=1: PyTorch's windows, not TensorFlow's 'same'") {
@@ -200,6 +200,13 @@ TEST_CASE("nn: Conv2d and DepthwiseConv2d take explicit padding amounts (PyTorch
     const Tensor<double> y = dw(x);
     CHECK(y.shape() == Shape{2, 8, 9, 3});  // PyTorch: 9 + 2 - 4 + 1, 8 + 4 - 4 + 1
     test::check_close(y, conv_reference(x, dw.weight, dw.bias, 1, Pad2d::symmetric(1, 2), true), 1e-12, 1e-12);
+  }
+  SUBCASE("PatchEmbed 2x2, padding=1") {
+    nn::PatchEmbed<double> embed({.in = 3, .out = 4, .patch = 2, .padding = Padding::Explicit, .pad = Pad2d::all(1)},
+                                 gen);
+    const Tensor<double> y = embed(x);
+    CHECK(y.shape() == Shape{2, 5, 5, 4});  // PyTorch: (9 + 2 - 2) / 2 + 1, (8 + 2 - 2) / 2 + 1
+    test::check_close(y, conv_reference(x, embed.weight, embed.bias, 2, Pad2d::all(1), false), 1e-12, 1e-12);
   }
   SUBCASE("mode and amounts must agree") {
     CHECK_THROWS_PN(nn::Conv2d<double>({.in = 3, .out = 4, .kernel = 3, .padding = Padding::Explicit}, gen),

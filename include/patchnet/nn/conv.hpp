@@ -124,6 +124,7 @@ class PointwiseConv2d : public Module<T> {
 struct PatchEmbedConfig {
   int64_t in = 3, out = 0, patch = 2;
   Padding padding = Padding::Valid;  // ShiftViT's projection is "same"
+  Pad2d pad = {};                    // the amounts, with Padding::Explicit
   bool bias = true;
   Init init = Init::Keras;
 };
@@ -137,6 +138,7 @@ class PatchEmbed : public Conv2d<T> {
                    .kernel = c.patch,
                    .stride = c.patch,
                    .padding = c.padding,
+                   .pad = c.pad,
                    .bias = c.bias,
                    .init = c.init},
                   gen) {}
