@@ -1,5 +1,6 @@
-// Window geometry shared by convolution, pooling and involution: sizes as (h, w) pairs,
-// padding modes, and the output size and padding of a sliding window over NHWC input.
+// The rules of window geometry shared by convolution, pooling and involution: the output
+// size and padding of a sliding window over NHWC input, checked. The types (Hw, Padding,
+// Pad2d, Window2d) are core/geometry.hpp's, where the kernels can include them.
 //
 // "same" follows TensorFlow: out = ceil(in / S), total padding max((out-1)*S + K - in, 0),
 // split with the odd pixel at the bottom / right. "valid" pads nothing:
