@@ -1,13 +1,6 @@
-#define PATCHNET_WITH_CUDA 1
 #include "tu.hpp"
-// depthwise_conv.cu and conv_im2col.cu both define Geom and geom_of in an anonymous
-// namespace of patchnet::cuda: one translation unit needs them renamed in one of the files.
-#define Geom DwGeom
-#define geom_of dw_geom_of
 #include "depthwise_conv.cu"  // generated: $EMU_BUILD/gen (gen.sh)
-#undef Geom
-#undef geom_of
-#include "conv_im2col.cu"  // generated: $EMU_BUILD/gen (gen.sh)
+#include "conv_im2col.cu"     // generated: $EMU_BUILD/gen (gen.sh)
 #include "patchnet/cpu/depthwise_conv2d.hpp"
 #include "patchnet/cpu/im2col.hpp"
 #include "patchnet/cpu/patches.hpp"

@@ -1,4 +1,3 @@
-#define PATCHNET_WITH_CUDA 1
 #include "tu.hpp"
 #include "batch_norm.cu"  // generated: $EMU_BUILD/gen (gen.sh)
 #include "layer_norm.cu"  // generated: $EMU_BUILD/gen (gen.sh)

@@ -1,4 +1,3 @@
-#define PATCHNET_WITH_CUDA 1
 #include "tu.hpp"
 #include "elementwise.cu"  // generated: $EMU_BUILD/gen (gen.sh)
 #include "activation.cu"

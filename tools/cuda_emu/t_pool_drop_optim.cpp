@@ -1,4 +1,3 @@
-#define PATCHNET_WITH_CUDA 1
 #include "tu.hpp"
 #include "pool.cu"     // generated: $EMU_BUILD/gen (gen.sh)
 #include "dropout.cu"  // generated: $EMU_BUILD/gen (gen.sh)

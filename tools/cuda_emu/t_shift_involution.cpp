@@ -1,4 +1,3 @@
-#define PATCHNET_WITH_CUDA 1
 #include "tu.hpp"
 // channel_shift.cu and involution.cu both define kThreads and kMax32 in an anonymous
 // namespace of patchnet::cuda: one translation unit needs them renamed in one of the files.
