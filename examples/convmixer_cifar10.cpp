@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
                    {"patch", std::to_string(mc.patch)}};
     guard_on_resume(fc, cli, {"--adamw", "--crop-pad"});
     fit_and_score(model, opt, masks, fc, d, c);
-    write_pictures(model, c.save);
+    if (c.writes()) write_pictures(model, c.save);
     return 0;
   });
 }

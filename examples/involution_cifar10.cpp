@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
                    {"groups", std::to_string(mc.groups)},
                    {"reduction", std::to_string(mc.reduction)}};
     fit_and_score(*model, opt, masks, fc, d, c);
-    if (inv) kernel_pictures(c, *model, d.splits.test);
+    if (inv && c.writes()) kernel_pictures(c, *model, d.splits.test);
     return 0;
   });
 }

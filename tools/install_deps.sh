@@ -9,7 +9,8 @@
 # prints the exact command to run and exits 1. Nothing is installed when nothing is missing.
 set -euo pipefail
 
-packages=(ca-certificates cmake ninja-build g++ libeigen3-dev doctest-dev libbenchmark-dev libstb-dev libturbojpeg0-dev libpng-dev)
+packages=(ca-certificates cmake ninja-build g++ libeigen3-dev doctest-dev libbenchmark-dev libstb-dev libturbojpeg0-dev libpng-dev
+          libopenmpi-dev openmpi-bin)
 for what in "$@"; do
   case $what in
     build) ;;

@@ -9,8 +9,12 @@
 //     if (!c.evaluate.empty()) return evaluate_checkpoint(model, d, c, tag, loss, top5);
 //     <the optimizer>; train::FitConfig fc = fit_config(cli, c, d, tag, loss, top5); <schedule>
 //     fit_and_score(model, opt, masks, fc, d, c);   // fit or resume, curves, test line
-//     <pictures>; return 0;
+//     <pictures, rank 0 only (c.writes())>; return 0;
 //   });
+//
+// --distributed (under `mpirun -np N`, dist/mpi.hpp): every rank runs the same program; the
+// loaders take the rank's share of each batch, the Trainer sums the gradients, rank 0 alone
+// prints to stdout and writes files, and an error on any rank ends every rank.
 #pragma once
 
 #include <filesystem>
@@ -28,6 +32,10 @@
 #include "patchnet/data/cifar10.hpp"
 #include "patchnet/data/image_folder.hpp"
 #include "patchnet/data/loader.hpp"
+#include "patchnet/dist/group.hpp"
+#ifdef PATCHNET_EXAMPLES_MPI  // built with MPI: --distributed runs under mpirun
+#include "patchnet/dist/mpi.hpp"
+#endif
 #include "patchnet/nn/summary.hpp"
 #include "patchnet/optim/adam.hpp"
 #include "patchnet/optim/optimizer.hpp"
@@ -58,8 +66,22 @@ struct Common {
           seed = 0;
   double lr = 0, weight_decay = 0;
   bool synthetic = false, progress = true, tf32 = false, allow_nonfinite = false, allow_changed_settings = false;
+  bool distributed = false, sync_bn = false;
   Device device = Device::cpu();
+  dist::Group* group = nullptr;  // --distributed: the MPI world
+
+  bool writes() const { return !group || group->is_root(); }  // rank 0, or alone
+  int rank() const { return group ? group->rank() : 0; }
+  int ranks() const { return group ? group->size() : 1; }
 };
+
+namespace detail {
+// The group guarded_main ends on an error (a peer would otherwise wait in a collective).
+inline dist::Group*& error_group() {
+  static dist::Group* g = nullptr;
+  return g;
+}
+}  // namespace detail
 
 // The AdamW convention named by --adamw: keras (Keras 3), tfa (TensorFlow Addons: decay not
 // scaled by the learning rate) or pytorch.
@@ -105,6 +127,13 @@ inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& nam
   cli.add<bool>("--allow-changed-settings", false,
                 "--resume even if --batch-size, --seed, --shuffle-buffer, --lr, ... differ from the checkpoint's");
   cli.add<bool>("--tf32", false, "CUDA: allow TF32 tensor-core matrix products (faster, ~1e-3 relative error)");
+  cli.section("data parallel");
+  cli.add<bool>("--distributed", false,
+                "run as one rank of `mpirun -np N`: each rank takes an equal share of every batch of --batch-size "
+                "(the global batch), gradients summed; rank 0 writes files");
+  cli.add<bool>("--sync-bn", false,
+                "with --distributed: BatchNorm normalises over every rank's images (what one process computes); "
+                "default: each rank's own");
 }
 
 inline Common read_common(const Cli& cli) {
@@ -130,6 +159,8 @@ inline Common read_common(const Cli& cli) {
   c.allow_nonfinite = cli.get<bool>("--allow-nonfinite");
   c.allow_changed_settings = cli.get<bool>("--allow-changed-settings");
   c.tf32 = cli.get<bool>("--tf32");
+  c.distributed = cli.get<bool>("--distributed");
+  c.sync_bn = cli.get<bool>("--sync-bn");
   return c;
 }
 
@@ -148,6 +179,17 @@ inline void check_common(Common& c) {
            "' must be cifar, folder or auto");
   PN_CHECK(c.synthetic || !c.data.empty(), "no data: pass --data DIR (CIFAR-10; see ../shared/data/README.md or ",
            "tools/download_cifar10.sh) or --synthetic");
+  PN_CHECK(!c.sync_bn || c.distributed, "--sync-bn needs --distributed");
+  if (c.distributed) {
+    c.group = &dist::world(nullptr, nullptr);
+    detail::error_group() = c.group;
+    PN_CHECK(c.batch_size % c.group->size() == 0, "--batch-size ", c.batch_size, " does not divide among the ",
+             c.group->size(), " processes of --distributed (each takes an equal share of every batch)");
+    if (!c.writes()) {  // one voice: rank 0 prints; errors still reach stderr from any rank
+      c.progress = false;
+      PN_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr, "--distributed: cannot silence rank ", c.rank());
+    }
+  }
   if (c.device_name == "cpu") {
     c.device = Device::cpu();
   } else if (c.device_name == "cuda" || c.device_name.rfind("cuda:", 0) == 0) {
@@ -157,6 +199,7 @@ inline void check_common(Common& c) {
       index = static_cast<int>(std::strtol(c.device_name.c_str() + 5, &end, 10));
       PN_CHECK(end && *end == '\0' && index >= 0, "--device '", c.device_name, "': bad device index");
     }
+    PN_CHECK(!c.distributed, "--distributed runs on the CPU (the NCCL path for GPUs is not written yet)");
     c.device = Device::cuda(index);
     if (!cuda::linked()) cuda::unavailable("--device");
     cuda::set_device(index);  // clear errors: no GPU, no such index
@@ -255,7 +298,9 @@ struct RunData {
                              .shuffle_buffer = c.shuffle_buffer,
                              .training = true,
                              .seed = static_cast<uint64_t>(c.seed),
-                             .augment = train_aug}),
+                             .augment = train_aug,
+                             .rank = c.rank(),
+                             .ranks = c.ranks()}),
         val(splits.val, eval_options(c, eval_aug)),
         test(splits.test, eval_options(c, eval_aug)) {}
 
@@ -265,7 +310,9 @@ struct RunData {
             .shuffle = false,
             .training = false,
             .seed = static_cast<uint64_t>(c.seed),
-            .augment = aug};
+            .augment = aug,
+            .rank = c.rank(),
+            .ranks = c.ranks()};
   }
 };
 
@@ -274,7 +321,7 @@ inline int evaluate_checkpoint(Model& model, RunData& d, const Common& c, const 
                                bool top5) {
   io::load_model(c.evaluate, model, tag);
   std::cout << "evaluating " << c.evaluate << " on " << d.splits.test.n << " test images\n";
-  print_test(train::evaluate(model, d.test, loss, c.device), top5);
+  print_test(train::evaluate(model, d.test, loss, c.device, 0, c.group), top5);
   return 0;
 }
 
@@ -301,6 +348,8 @@ inline train::FitConfig fit_config(const Cli& cli, const Common& c, const RunDat
   fc.lr = constant_lr(c.lr);
   fc.device = c.device;
   fc.progress = c.progress;
+  fc.group = c.group;
+  fc.sync_batch_norm = c.sync_bn;
   return fc;
 }
 
@@ -321,12 +370,18 @@ inline void fit_and_score(Model& model, optim::Optimizer<float>& opt, Generator&
   train::Trainer<float> trainer(model, opt, masks, fc);
   if (!c.resume.empty()) trainer.resume(c.resume);
   trainer.fit(d.train, &d.val);
-  draw_curves(trainer.history(), c.save + "/curves.png", true);
-  const bool have_best = std::filesystem::exists(trainer.best_path());
-  if (have_best) io::load_model(trainer.best_path(), model, fc.model_tag);
+  if (c.writes()) draw_curves(trainer.history(), c.save + "/curves.png", true);
+  // Rank 0 reads the best checkpoint and sends it to the others (their disks may not hold it).
+  int64_t have_best = c.writes() && std::filesystem::exists(trainer.best_path()) ? 1 : 0;
+  dist::Group& g = c.group ? *c.group : dist::Group::single();
+  g.broadcast(&have_best, sizeof have_best, 0);
+  if (have_best) {
+    if (c.writes()) io::load_model(trainer.best_path(), model, fc.model_tag);
+    dist::broadcast_module(g, model);
+  }
   std::cout << "scoring " << (have_best ? trainer.best_path() : std::string("the final weights")) << " on "
             << d.splits.test.n << " test images\n";
-  print_test(train::evaluate(model, d.test, fc.loss, c.device), fc.top5);
+  print_test(train::evaluate(model, d.test, fc.loss, c.device, 0, c.group), fc.top5);
 }
 
 // Runs a program's body; a patchnet::Error (bad flag, bad data, bad checkpoint) prints its
@@ -334,17 +389,23 @@ inline void fit_and_score(Model& model, optim::Optimizer<float>& opt, Generator&
 // only patchnet::Error) is reported the same way with its type, never an abort.
 template <class Body>
 int guarded_main(const char* name, Body&& body) {
+  const auto where = [&] {
+    dist::Group* g = detail::error_group();
+    return g && g->distributed() ? std::string(name) + " (rank " + std::to_string(g->rank()) + ")" : std::string(name);
+  };
   try {
     return body();
   } catch (const Error& e) {
-    std::cerr << name << ": error: " << e.what() << "\n";
+    std::cerr << where() << ": error: " << e.what() << "\n";
   } catch (const std::bad_alloc&) {
-    std::cerr << name << ": error: out of memory (std::bad_alloc)\n";
+    std::cerr << where() << ": error: out of memory (std::bad_alloc)\n";
   } catch (const std::exception& e) {
-    std::cerr << name << ": error: unexpected " << typeid(e).name() << ": " << e.what() << "\n";
+    std::cerr << where() << ": error: unexpected " << typeid(e).name() << ": " << e.what() << "\n";
   } catch (...) {
-    std::cerr << name << ": error: unexpected exception of unknown type\n";
+    std::cerr << where() << ": error: unexpected exception of unknown type\n";
   }
+  // The other ranks may be waiting in a collective for this one: end them all.
+  if (dist::Group* g = detail::error_group(); g && g->distributed()) g->abort(2);
   return 2;
 }
 

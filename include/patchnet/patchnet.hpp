@@ -71,6 +71,11 @@
 #include "patchnet/train/progress.hpp"
 #include "patchnet/train/trainer.hpp"
 
+// Data parallelism (the process group, gradient all-reduce, sync BatchNorm); the MPI backend
+// itself is patchnet/dist/mpi.hpp, which a program running under mpirun includes.
+#include "patchnet/dist/group.hpp"
+#include "patchnet/dist/data_parallel.hpp"
+
 // Image files: decoding JPEG / PNG needs libjpeg-turbo and libpng (Debian: libturbojpeg0-dev,
 // libpng-dev), writing PNG pictures stb_image_write (libstb-dev); without them the rest of
 // patchnet works and these are left out.

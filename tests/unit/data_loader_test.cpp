@@ -298,3 +298,38 @@ TEST_CASE("data: BatchLoader checks its options, to_tensor and labels_tensor") {
   CHECK_THROWS_PN(to_tensor<float>(set, 10, 13, false), "to_tensor: range [10, 13) is not within the set's [0, 12)");
   CHECK_THROWS_PN(labels_tensor(set, -1, 2), "labels_tensor: range [-1, 2)");
 }
+
+TEST_CASE("data: ranks' shares of each batch put together are the one-process batch") {
+  const ImageSet set = synthetic_image_set(45, 6, 5, 3, 10, 21);  // batches of 12: 12, 12, 12, 9
+  const LoaderOptions one{.batch_size = 12, .seed = 4, .augment = {.hflip = true}};
+  const std::vector<int64_t> order = epoch_order(set.n, true, one.seed, 1, 0);
+  for (int ranks : {2, 3}) {
+    CAPTURE(ranks);
+    for (int64_t b = 0; b < 4; ++b) {
+      const Batch<float> whole = make_batch<float>(set, one, order, 1, b);
+      std::vector<float> images;
+      std::vector<int32_t> labels;
+      for (int r = 0; r < ranks; ++r) {
+        LoaderOptions o = one;
+        o.rank = r;
+        o.ranks = ranks;
+        const Batch<float> part = make_batch<float>(set, o, order, 1, b);
+        CHECK(part.global_size == whole.labels.numel());
+        CHECK(part.labels.numel() ==
+              dist::shard_of(whole.labels.numel(), r, ranks).hi - dist::shard_of(whole.labels.numel(), r, ranks).lo);
+        const auto pi = part.images.to_vector();
+        const auto pl = part.labels.to_vector();
+        images.insert(images.end(), pi.begin(), pi.end());
+        labels.insert(labels.end(), pl.begin(), pl.end());
+      }
+      CHECK(images == whole.images.to_vector());  // same images, same flips, same order
+      CHECK(labels == whole.labels.to_vector());
+    }
+  }
+  CHECK_THROWS_PN(BatchLoader<float>(set, LoaderOptions{.batch_size = 12, .rank = 0, .ranks = 5}),
+                  "BatchLoader: the batch size 12 does not divide among 5 processes");
+  CHECK_THROWS_PN(BatchLoader<float>(set, LoaderOptions{.batch_size = 12, .rank = 2, .ranks = 2}),
+                  "BatchLoader: rank 2 of 2 processes is out of range");
+  LoaderOptions tiny{.batch_size = 4, .rank = 0, .ranks = 4};  // 45 = 11 x 4 + 1: the last batch has 1 image
+  CHECK_THROWS_PN(make_batch<float>(set, tiny, order, 1, 11), "make_batch: batch 11 has 1 images, fewer than the 4");
+}

@@ -198,15 +198,16 @@ void batch_norm_backward_sums(const T* g, const T* x, ChannelRows s, const T* me
 // written as dx = a (g - mg) - b (x - mean) with per-channel a = gamma inv_std,
 // mg = sum_g / rows, b = a inv_std^2 sum_gx / rows. gamma == nullptr means 1. Writes dx.
 // With a fused pre, x is the pre-activation: dx = pre'(x) * (the above at pre(x)).
+// stat_rows: the rows the statistics and sums are over, when not s.rows (sync batch norm).
 template <class T, class Pre = Identity>
 void batch_norm_backward_input(const T* g, const T* x, ChannelRows s, const T* mean, const T* inv_std, const T* gamma,
-                               const double* sum_g, const double* sum_gx, T* dx, Pre pre = {}) {
+                               const double* sum_g, const double* sum_gx, T* dx, Pre pre = {}, int64_t stat_rows = 0) {
   const int64_t C = s.channels;
   std::vector<T> coef(static_cast<size_t>(3 * C));
   T* a = coef.data();
   T* mg = a + C;
   T* b = mg + C;
-  const double inv_rows = 1.0 / static_cast<double>(s.rows);
+  const double inv_rows = 1.0 / static_cast<double>(stat_rows > 0 ? stat_rows : s.rows);
   for (int64_t c = 0; c < C; ++c)
     math::batch_norm_dx_coefs(gamma ? static_cast<double>(gamma[c]) : 1.0, static_cast<double>(inv_std[c]), sum_g[c],
                               sum_gx[c], inv_rows, a[c], mg[c], b[c]);

@@ -10,6 +10,11 @@
 // Batching: as Keras, the last partial batch is kept (45,000 / 128 -> 352 batches, the last
 // of 72 images) unless drop_last.
 //
+// Data parallel (ranks > 1): every rank walks the same global batches (same seed, same
+// order) and makes only its share of each, rows dist::shard_of(count, rank, ranks); the
+// batch size must divide among the ranks (the last partial batch may not: its shares
+// differ by one, and Batch::global_size lets the loss weigh them).
+//
 // Threading: one std::thread fills batches up to `prefetch` ahead into a bounded queue
 // (mutex + two condition variables). It uses no OpenMP: the cores belong to the training
 // step. An exception on the worker is captured and rethrown by next() after the batches
@@ -35,6 +40,7 @@
 #include "patchnet/data/augment.hpp"
 #include "patchnet/data/image_set.hpp"
 #include "patchnet/data/keyed_random.hpp"
+#include "patchnet/dist/group.hpp"
 
 namespace patchnet::data {
 
@@ -49,14 +55,16 @@ struct LoaderOptions {
   uint64_t seed = 0;
   AugmentOptions augment;
   bool drop_last = false;
-  int prefetch = 2;  // batches prepared ahead (>= 1)
+  int prefetch = 2;         // batches prepared ahead (>= 1)
+  int rank = 0, ranks = 1;  // data parallel: this process's share of every batch
 };
 
 template <FloatingPoint T>
 struct Batch {
-  Tensor<T> images;        // [B, H', W', C] NHWC, CPU
-  Tensor<int32_t> labels;  // [B]
-  int64_t index = 0;       // batch number in the epoch
+  Tensor<T> images;         // [B, H', W', C] NHWC, CPU
+  Tensor<int32_t> labels;   // [B]
+  int64_t index = 0;        // batch number in the epoch
+  int64_t global_size = 0;  // images in the whole batch, over all ranks (B with one process)
 };
 
 // The order of epoch `epoch`: the identity without shuffle, else Fisher-Yates where step i
@@ -114,17 +122,22 @@ Batch<T> make_batch(const ImageSet& set, const LoaderOptions& opt, const std::ve
   const int64_t begin = b * opt.batch_size;
   PN_CHECK(b >= 0 && begin < n, "make_batch: batch ", b, " is outside an epoch of ", n, " images in batches of ",
            opt.batch_size);
-  const int64_t count = std::min(opt.batch_size, n - begin);
+  const int64_t global = std::min(opt.batch_size, n - begin);
+  PN_CHECK(global >= opt.ranks, "make_batch: batch ", b, " has ", global, " images, fewer than the ", opt.ranks,
+           " processes sharing it");
+  const dist::Shard share = dist::shard_of(global, opt.rank, opt.ranks);
+  const int64_t count = share.hi - share.lo;
   const Shape s = output_shape(opt.augment, set.height, set.width, set.channels, opt.training);
   const int64_t out_elems = s.numel();
   Batch<T> batch;
   batch.index = b;
+  batch.global_size = global;
   batch.images = Tensor<T>::empty({count, s[0], s[1], s[2]});
   batch.labels = Tensor<int32_t>::empty({count});
   T* images = batch.images.data();
   int32_t* labels = batch.labels.data();
   for (int64_t i = 0; i < count; ++i) {
-    const int64_t k = order[static_cast<size_t>(begin + i)];
+    const int64_t k = order[static_cast<size_t>(begin + share.lo + i)];
     augment_image<T>(set.image(k), set.height, set.width, set.channels, images + i * out_elems, opt.augment,
                      opt.training, opt.seed, epoch, static_cast<uint64_t>(k));
     labels[i] = set.labels[static_cast<size_t>(k)];
@@ -237,6 +250,10 @@ class BatchLoader {
     PN_CHECK(opt_.shuffle_buffer >= 0, "BatchLoader: shuffle_buffer ", opt_.shuffle_buffer,
              " must be >= 0 (0: a full shuffle)");
     PN_CHECK(opt_.prefetch >= 1, "BatchLoader: prefetch ", opt_.prefetch, " must be at least 1");
+    PN_CHECK(opt_.ranks >= 1 && opt_.rank >= 0 && opt_.rank < opt_.ranks, "BatchLoader: rank ", opt_.rank, " of ",
+             opt_.ranks, " processes is out of range");
+    PN_CHECK(opt_.batch_size % opt_.ranks == 0, "BatchLoader: the batch size ", opt_.batch_size,
+             " does not divide among ", opt_.ranks, " processes (each takes an equal share of every batch)");
     PN_CHECK(!opt_.drop_last || set_->n >= opt_.batch_size, "BatchLoader: drop_last with batch_size ", opt_.batch_size,
              " and ", set_->n, " images leaves no batch");
     (void)output_shape(opt_.augment, set_->height, set_->width, set_->channels, opt_.training);

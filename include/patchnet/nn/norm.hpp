@@ -48,6 +48,9 @@ class BatchNorm2d : public Module<T> {
                            static_cast<const GELU<T>&>(prev).approx());
   }
   std::string type_name() const override { return "BatchNorm2d"; }
+  // Synchronised batch norm over the ranks of g (nullptr: this process's rows); see
+  // dist::sync_batch_norm.
+  void set_sync(dist::Group* g) { opt_.sync = g; }
 
   Tensor<T> weight, bias, running_mean, running_var;
   int64_t num_batches_tracked = 0;

@@ -33,6 +33,7 @@
 #include "patchnet/core/tensor.hpp"
 #include "patchnet/cpu/batch_norm.hpp"
 #include "patchnet/cuda/norm.hpp"
+#include "patchnet/dist/group.hpp"
 #include "patchnet/math/norm.hpp"
 #include "patchnet/ops/activation.hpp"
 #include "patchnet/ops/dispatch.hpp"
@@ -45,6 +46,10 @@ struct BatchNormOptions {
   double eps = 1e-3;                  // Keras default
   bool unbiased_running_var = false;  // Keras updates moving_variance with the biased batch
                                       // variance; PyTorch uses the unbiased one (true)
+  // Synchronised batch norm (PyTorch's SyncBatchNorm): training statistics, and the sums of
+  // the input gradient, over the rows of every rank of this group (CPU). Null: this
+  // process's rows only.
+  dist::Group* sync = nullptr;
 };
 
 namespace detail {
@@ -138,6 +143,27 @@ Tensor<T> batch_norm_cuda(const Tensor<T>& x, const Tensor<T>& gamma, const Tens
   return y;
 }
 
+// Sync batch norm: this rank's per-channel mean and biased variance over `rows` rows become
+// those over every rank's rows (Chan's merge in two all-reduces: counts and sums give the
+// mean; each rank's M2 plus its rows' offset from that mean gives the variance). Returns
+// the rows over all ranks.
+inline int64_t sync_batch_stats(dist::Group& g, int64_t rows, std::vector<double>& mean, std::vector<double>& var) {
+  const size_t C = mean.size();
+  int64_t total = rows;
+  g.all_reduce_sum(&total, 1);
+  std::vector<double> sum(C), m2(C);
+  for (size_t c = 0; c < C; ++c) sum[c] = mean[c] * static_cast<double>(rows);
+  g.all_reduce_sum(sum.data(), static_cast<int64_t>(C));
+  for (size_t c = 0; c < C; ++c) {
+    const double global_mean = sum[c] / static_cast<double>(total), d = mean[c] - global_mean;
+    m2[c] = (var[c] + d * d) * static_cast<double>(rows);
+    mean[c] = global_mean;
+  }
+  g.all_reduce_sum(m2.data(), static_cast<int64_t>(C));
+  for (size_t c = 0; c < C; ++c) var[c] = m2[c] / static_cast<double>(total);
+  return total;
+}
+
 // The CPU path of batch_norm and gelu_batch_norm (inputs checked): batch norm of pre(x).
 template <class T, class Pre>
 Tensor<T> batch_norm_cpu(const char* op, const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta,
@@ -149,11 +175,13 @@ Tensor<T> batch_norm_cpu(const char* op, const Tensor<T>& x, const Tensor<T>& ga
 
   // The statistics this call normalises with, in double.
   std::vector<double> mean(static_cast<size_t>(C)), var(static_cast<size_t>(C));
+  dist::Group* sync = training && opt.sync && opt.sync->distributed() ? opt.sync : nullptr;
+  int64_t rows = s.rows;  // the rows the statistics are over (every rank's with sync)
   if (training) {
     cpu::batch_norm_stats(xc.data(), s, mean.data(), var.data(), pre);
+    if (sync) rows = sync_batch_stats(*sync, s.rows, mean, var);
     if (running_mean.defined()) {
-      const double unbias =
-          opt.unbiased_running_var ? static_cast<double>(s.rows) / static_cast<double>(s.rows - 1) : 1.0;
+      const double unbias = opt.unbiased_running_var ? static_cast<double>(rows) / static_cast<double>(rows - 1) : 1.0;
       const double m = opt.momentum;
       for (int64_t c = 0; c < C; ++c) {
         T& rm = running_mean.data()[c * running_mean.stride(0)];
@@ -182,7 +210,8 @@ Tensor<T> batch_norm_cpu(const char* op, const Tensor<T>& x, const Tensor<T>& ga
 
   const Tensor<T> gd = gamma.defined() ? gamma.detach().contiguous() : Tensor<T>();
   autograd::record<T>(
-      op, {x, gamma, beta}, {y}, [xc, gd, mean_t, inv_std_t, s, training, pre](const auto& grads, const auto& needs) {
+      op, {x, gamma, beta}, {y},
+      [xc, gd, mean_t, inv_std_t, s, training, pre, sync, rows](const auto& grads, const auto& needs) {
         const Tensor<T> g = grads[0].contiguous();
         const int64_t C = s.channels;
         const T* gamma_p = gd.defined() ? gd.data() : nullptr;
@@ -193,8 +222,15 @@ Tensor<T> batch_norm_cpu(const char* op, const Tensor<T>& x, const Tensor<T>& ga
         if (needs[0]) {
           gx = Tensor<T>::empty(xc.shape());
           if (training) {
+            // With sync, dx takes the sums over every rank's rows; dgamma and dbeta stay this
+            // rank's (the data-parallel gradient all-reduce adds them, as for any parameter).
+            std::vector<double> all_g = sum_g, all_gx = sum_gx;
+            if (sync) {
+              sync->all_reduce_sum(all_g.data(), C);
+              sync->all_reduce_sum(all_gx.data(), C);
+            }
             cpu::batch_norm_backward_input(g.data(), xc.data(), s, mean_t.data(), inv_std_t.data(), gamma_p,
-                                           sum_g.data(), sum_gx.data(), gx.data(), pre);
+                                           all_g.data(), all_gx.data(), gx.data(), pre, rows);
           } else {  // the statistics are constants: dx = g * gamma * inv_std (* pre'(x))
             std::vector<T> zero(static_cast<size_t>(C), T(0)), a(static_cast<size_t>(C));
             for (int64_t c = 0; c < C; ++c)
@@ -226,6 +262,8 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
                      const Tensor<T>& running_var, bool training, const BatchNormOptions& opt = {}) {
   const Device dev = detail::common_device<T>("batch_norm", {&x, &gamma, &beta, &running_mean, &running_var});
   detail::check_batch_norm("batch_norm", x, gamma, beta, running_mean, running_var, training, opt);
+  PN_CHECK(!(dev.is_cuda() && training && opt.sync && opt.sync->distributed()),
+           "batch_norm: synchronised batch norm runs on the CPU only (no NCCL path yet); input on ", dev);
   if (dev.is_cuda()) return detail::batch_norm_cuda(x, gamma, beta, running_mean, running_var, training, opt);
   return detail::batch_norm_cpu("batch_norm", x, gamma, beta, running_mean, running_var, training, opt,
                                 cpu::Identity{});

@@ -14,6 +14,15 @@
 // batch) computes exactly what the uninterrupted run computes. last.safetensors is also
 // written every `checkpoint_every` steps, when --max-steps stops a run, and on Ctrl-C
 // (SIGINT stops the run after the current step, with a checkpoint, instead of losing it).
+//
+// Data parallel (FitConfig::group with more than one rank, dist/group.hpp): each rank's
+// loaders make its share of every global batch; each rank scales its loss by its share of
+// the global batch, so the gradients summed over the ranks (one all-reduce, dist/
+// data_parallel.hpp) are those of the global batch's mean loss, and every rank applies the
+// same update. Rank 0's parameters and buffers are broadcast when fit() starts, its buffers
+// after every step unless BatchNorm is synchronised (sync_batch_norm). Metrics and
+// evaluations are summed over the ranks, so every rank takes the same decisions (early
+// stopping, best checkpoint, Ctrl-C); rank 0 alone writes files and lines.
 #pragma once
 
 #include <atomic>
@@ -31,6 +40,7 @@
 #include "patchnet/autograd/grad_mode.hpp"
 #include "patchnet/core/random.hpp"
 #include "patchnet/data/loader.hpp"
+#include "patchnet/dist/data_parallel.hpp"
 #include "patchnet/io/atomic_file.hpp"
 #include "patchnet/ops/loss.hpp"
 #include "patchnet/train/checkpoint.hpp"
@@ -70,6 +80,10 @@ struct FitConfig {
   std::map<std::string, std::string> run_settings;
   bool allow_changed_settings = false;
   std::ostream* log = &std::cout;  // epoch lines; null for silence
+  // Data parallel: this process's group (null or one rank: alone), and whether BatchNorm
+  // normalises over every rank's rows (PyTorch's SyncBatchNorm) instead of this rank's.
+  dist::Group* group = nullptr;
+  bool sync_batch_norm = false;
 };
 
 struct EvalResult {
@@ -79,9 +93,11 @@ struct EvalResult {
 
 // Loss and accuracy of the model on every batch of `loader` (eval mode, no graph). The
 // model's train/eval mode is restored afterwards.
+// With a group, the loader holds this rank's share of each batch and the sums are over all
+// ranks (the same result on every rank).
 template <FloatingPoint T>
 EvalResult evaluate(nn::Module<T>& model, data::BatchLoader<T>& loader, LossKind loss, Device device = Device::cpu(),
-                    int64_t epoch = 0) {
+                    int64_t epoch = 0, dist::Group* group = nullptr) {
   const bool was_training = model.is_training();
   model.eval();
   NoGrad no_grad;
@@ -98,6 +114,14 @@ EvalResult evaluate(nn::Module<T>& model, data::BatchLoader<T>& loader, LossKind
     n += B;
   }
   model.train(was_training);
+  if (group && group->distributed()) {
+    group->all_reduce_sum(&loss_sum, 1);
+    int64_t counts[3] = {n, correct, correct5};
+    group->all_reduce_sum(counts, 3);
+    n = counts[0];
+    correct = counts[1];
+    correct5 = counts[2];
+  }
   PN_CHECK(n > 0, "evaluate: the loader gave no images");
   const double dn = static_cast<double>(n);
   return {loss_sum / dn, static_cast<double>(correct) / dn, static_cast<double>(correct5) / dn, n};
@@ -168,11 +192,18 @@ class Trainer {
   // `masks` is the generator the model's dropout layers draw from; its offset is saved.
   Trainer(nn::Module<T>& model, optim::Optimizer<T>& opt, Generator& masks, FitConfig cfg)
       : model_(model), opt_(opt), masks_(masks), cfg_(std::move(cfg)) {
+    if (cfg_.group && cfg_.group->distributed()) group_ = cfg_.group;
+    writer_ = !group_ || group_->is_root();
+    if (!writer_) {
+      cfg_.log = nullptr;
+      cfg_.progress = false;
+    }
+    if (group_ && cfg_.sync_batch_norm) dist::sync_batch_norm(model_, group_);
     PN_CHECK(cfg_.epochs > 0, "Trainer: epochs ", cfg_.epochs, " must be positive");
     PN_CHECK(cfg_.max_steps >= 0 && cfg_.patience >= 0 && cfg_.checkpoint_every >= 0,
              "Trainer: max_steps, patience and checkpoint_every must be >= 0");
     PN_CHECK(static_cast<bool>(cfg_.lr), "Trainer: no learning-rate schedule");
-    if (!cfg_.out_dir.empty()) {
+    if (!cfg_.out_dir.empty() && writer_) {
       std::error_code ec;
       std::filesystem::create_directories(cfg_.out_dir, ec);
       PN_CHECK(!ec, "Trainer: cannot create the output folder ", cfg_.out_dir, ": ", ec.message());
@@ -181,7 +212,7 @@ class Trainer {
       std::filesystem::remove(cfg_.out_dir + "/.write_test", ec);
       io::remove_stale_temporaries(cfg_.out_dir);
     }
-    if (!cfg_.csv_path.empty()) {  // the log elsewhere (--log): its folder takes files too
+    if (!cfg_.csv_path.empty() && writer_) {  // the log elsewhere (--log): its folder takes files too
       namespace fs = std::filesystem;
       std::error_code ec;
       PN_CHECK(!fs::is_directory(cfg_.csv_path, ec), "Trainer: the log ", cfg_.csv_path, " is a folder, not a file");
@@ -239,6 +270,13 @@ class Trainer {
   // Runs until the last epoch, early stopping, --max-steps or Ctrl-C.
   const History& fit(data::BatchLoader<T>& train, data::BatchLoader<T>* val) {
     if (cfg_.max_steps > 0 && opt_.steps() >= cfg_.max_steps) return history_;  // resumed at the limit
+    if (group_) {
+      const data::LoaderOptions& lo = train.options();
+      PN_CHECK(lo.ranks == group_->size() && lo.rank == group_->rank(), "Trainer: the training loader is sharded for ",
+               "rank ", lo.rank, " of ", lo.ranks, ", this process is rank ", group_->rank(), " of ", group_->size(),
+               " (set LoaderOptions::rank and ranks)");
+      dist::broadcast_module(*group_, model_);
+    }
     detail::SigintGuard sigint;
     ProgressBar bar(cfg_.progress);
     for (; epoch_ < cfg_.epochs && !stopped_early_; ++epoch_, batch_ = 0, run_ = {}) {
@@ -256,8 +294,15 @@ class Trainer {
         const Tensor<T> out = model_(b.images.to(cfg_.device));
         const Tensor<T> loss = classification_loss(out, b.labels.to(cfg_.device), cfg_.loss);
         opt_.zero_grad();
-        loss.backward();
+        if (group_) {  // this rank's share of the global batch's mean loss; gradients summed
+          mul(loss, static_cast<T>(static_cast<double>(b.labels.numel()) / static_cast<double>(b.global_size)))
+              .backward();
+          dist::all_reduce_gradients(*group_, model_);
+        } else {
+          loss.backward();
+        }
         opt_.step(lr);
+        if (group_ && !cfg_.sync_batch_norm) dist::broadcast_buffers(*group_, model_);
         last_lr_ = lr;
         // The step's loss and scores are read while the next step runs (see settle()).
         const int64_t B = b.labels.numel();
@@ -275,6 +320,11 @@ class Trainer {
                      static_cast<double>(run_.correct) / static_cast<double>(run_.seen), rate, left);
         const bool by_steps = cfg_.max_steps > 0 && opt_.steps() >= cfg_.max_steps;
         interrupted_ = detail::stop_requested().load();
+        if (group_) {  // any rank's Ctrl-C stops every rank after the same step
+          int64_t flag = interrupted_ ? 1 : 0;
+          group_->all_reduce_sum(&flag, 1);
+          interrupted_ = flag > 0;
+        }
         stop = by_steps || interrupted_;
         if (!stop && cfg_.checkpoint_every > 0 && opt_.steps() % cfg_.checkpoint_every == 0) {
           settle();
@@ -329,15 +379,22 @@ class Trainer {
     const Tensor<T> out = detail::read_after(p.out, p.marker);
     const Tensor<T> loss = detail::read_after(p.loss, p.marker);
     p.marker.release();
-    const double lv = static_cast<double>(loss.item());
+    double lv = static_cast<double>(loss.item());
+    double sums[4] = {lv * static_cast<double>(p.batch_size), static_cast<double>(topk_correct(out, p.labels, 1)),
+                      cfg_.top5 && out.size(1) >= 5 ? static_cast<double>(topk_correct(out, p.labels, 5)) : 0.0,
+                      static_cast<double>(p.batch_size)};
+    if (group_) {  // the global batch's figures, the same on every rank
+      group_->all_reduce_sum(sums, 4);
+      lv = sums[0] / sums[3];
+    }
     PN_CHECK(std::isfinite(lv) || cfg_.allow_nonfinite, "Trainer: the loss is ", lv, " at epoch ", epoch_ + 1,
              ", batch ", p.batch + 1, " (optimizer step ", p.step, "): training diverged. Lower the learning rate",
              cfg_.out_dir.empty() ? std::string() : " and resume from " + last_path() + " (written before it)",
              ", or allow non-finite losses (FitConfig::allow_nonfinite, --allow-nonfinite)");
-    run_.loss_sum += lv * static_cast<double>(p.batch_size);
-    run_.correct += topk_correct(out, p.labels, 1);
-    if (cfg_.top5 && out.size(1) >= 5) run_.correct5 += topk_correct(out, p.labels, 5);
-    run_.seen += p.batch_size;
+    run_.loss_sum += sums[0];
+    run_.correct += static_cast<int64_t>(sums[1]);
+    run_.correct5 += static_cast<int64_t>(sums[2]);
+    run_.seen += static_cast<int64_t>(sums[3]);
   }
 
   static double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -355,7 +412,7 @@ class Trainer {
     e.seconds = run_.seconds;
     e.images_per_s = static_cast<double>(run_.seen) / std::max(run_.seconds, 1e-9);
     if (val) {
-      const EvalResult r = evaluate(model_, *val, cfg_.loss, cfg_.device);
+      const EvalResult r = evaluate(model_, *val, cfg_.loss, cfg_.device, 0, group_);
       e.val_loss = r.loss;
       e.val_acc = r.acc;
       if (cfg_.top5) e.val_top5 = r.top5;
@@ -370,7 +427,7 @@ class Trainer {
     if (monitored > best_ && finite) {
       best_ = monitored;
       wait_ = 0;
-      if (!cfg_.out_dir.empty()) {
+      if (!cfg_.out_dir.empty() && writer_) {
         auto meta = cfg_.metadata;
         meta["epoch"] = std::to_string(e.epoch);
         meta["val_acc"] = detail::exact(monitored);
@@ -386,7 +443,7 @@ class Trainer {
     save_last(epoch_ + 1, 0);  // the epoch is done: resume at the start of the next
     // The log after the checkpoint: if writing it fails, the epoch is not lost (the
     // checkpoint holds the history, and a resume writes the log again).
-    if (!cfg_.out_dir.empty() || !cfg_.csv_path.empty()) io::write_file_atomic(log_path(), history_.csv());
+    if ((!cfg_.out_dir.empty() || !cfg_.csv_path.empty()) && writer_) io::write_file_atomic(log_path(), history_.csv());
   }
 
   // Whether every parameter and buffer is finite (a diverged model never becomes the best).
@@ -405,7 +462,7 @@ class Trainer {
 
   // last.safetensors, resuming at batch `batch` of epoch `epoch` (0-based).
   void save_last(int64_t epoch, int64_t batch) {
-    if (cfg_.out_dir.empty()) return;
+    if (cfg_.out_dir.empty() || !writer_) return;
     io::SafeTensors f;
     f.metadata = cfg_.metadata;
     io::add_state_dict(f, model_);
@@ -437,6 +494,8 @@ class Trainer {
   int64_t epoch_ = 0, batch_ = 0, wait_ = 0;
   double best_ = -1.0, last_lr_ = NAN;
   bool stopped_early_ = false, interrupted_ = false;
+  dist::Group* group_ = nullptr;  // set when distributed (more than one rank)
+  bool writer_ = true;            // rank 0, or alone
   Running run_;
   Pending pending_;
 };

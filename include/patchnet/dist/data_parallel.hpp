@@ -1,0 +1,127 @@
+// Data parallelism over a dist::Group, at the level of a model (the Trainer calls these;
+// tests and users' own loops may too):
+//
+//   broadcast_module(g, model)     rank 0's parameters, buffers and counters to every rank
+//   all_reduce_gradients(g, model) every parameter's gradient summed over the ranks, in one
+//                                  all-reduce over a flat buffer (the Trainer scales each
+//                                  rank's loss by its share of the global batch, so the
+//                                  sum is the gradient of the global batch's mean loss)
+//   broadcast_buffers(g, model)    rank 0's buffers (BatchNorm running statistics) to all,
+//                                  after each step unless BatchNorm is synchronised
+//   sync_batch_norm(model, g)      every BatchNorm2d normalises over all ranks' rows
+//   identical_across_ranks(g, model)  whether every rank holds rank 0's bits (tests)
+//
+// Tensors on a GPU travel through host copies (there is no NCCL path yet).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "patchnet/autograd/grad_mode.hpp"
+#include "patchnet/dist/group.hpp"
+#include "patchnet/nn/module.hpp"
+#include "patchnet/nn/norm.hpp"
+
+namespace patchnet::dist {
+
+namespace detail {
+// Root's values of t to every rank, in place.
+template <class T>
+void broadcast_tensor(Group& g, Tensor<T>& t) {
+  NoGrad no_grad;
+  Tensor<T> h = t.to(Device::cpu()).contiguous();
+  if (h.is_same(t)) h = t;  // already a packed host tensor: in place
+  g.broadcast(h.data(), static_cast<int64_t>(sizeof(T)) * h.numel(), 0);
+  if (!h.is_same(t)) t.copy_(h.to(t.device()));
+}
+}  // namespace detail
+
+template <FloatingPoint T>
+void broadcast_buffers(Group& g, nn::Module<T>& model) {
+  if (!g.distributed()) return;
+  for (auto& b : model.named_buffers()) detail::broadcast_tensor(g, b.tensor);
+}
+
+template <FloatingPoint T>
+void broadcast_module(Group& g, nn::Module<T>& model) {
+  if (!g.distributed()) return;
+  for (auto& p : model.named_parameters()) detail::broadcast_tensor(g, p.tensor);
+  broadcast_buffers(g, model);
+  for (auto& c : model.named_counters()) g.broadcast(c.value, sizeof(int64_t), 0);
+}
+
+// Sums the gradients over the ranks. A parameter without a gradient must lack one on every
+// rank (the ranks run the same model); its slot is zeros and it stays without one.
+template <FloatingPoint T>
+void all_reduce_gradients(Group& g, nn::Module<T>& model) {
+  if (!g.distributed()) return;
+  NoGrad no_grad;
+  const auto params = model.named_parameters();
+  int64_t total = 0;
+  for (const auto& p : params) total += p.tensor.numel();
+  std::vector<T> flat(static_cast<size_t>(total), T(0));
+  std::vector<int64_t> have(params.size(), 0);
+  int64_t off = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor<T> grad = params[i].tensor.grad();
+    const int64_t n = params[i].tensor.numel();
+    if (grad.defined()) {
+      const Tensor<T> h = grad.to(Device::cpu()).contiguous();
+      std::memcpy(flat.data() + off, h.data(), sizeof(T) * static_cast<size_t>(n));
+      have[i] = 1;
+    }
+    off += n;
+  }
+  std::vector<int64_t> count = have;
+  g.all_reduce_sum(count.data(), static_cast<int64_t>(count.size()));
+  for (size_t i = 0; i < params.size(); ++i)
+    PN_CHECK(count[i] == 0 || count[i] == g.size(), "dist::all_reduce_gradients: parameter '", params[i].name,
+             "' has a gradient on ", count[i], " of ", g.size(), " ranks (the ranks must run the same model)");
+  g.all_reduce_sum(flat.data(), total);
+  off = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor<T>& p = params[i].tensor;
+    const int64_t n = p.numel();
+    if (have[i]) {
+      Tensor<T> h = Tensor<T>::empty(p.shape());
+      std::memcpy(h.data(), flat.data() + off, sizeof(T) * static_cast<size_t>(n));
+      Tensor<T> pt = p;
+      pt.set_grad(h.to(p.device()));
+    }
+    off += n;
+  }
+}
+
+// Every BatchNorm2d of the model normalises with statistics over all ranks (g), or over its
+// own rank's rows again (nullptr).
+template <FloatingPoint T>
+void sync_batch_norm(nn::Module<T>& model, Group* g) {
+  if (auto* bn = dynamic_cast<nn::BatchNorm2d<T>*>(&model)) bn->set_sync(g);
+  for (auto& [name, child] : model.children()) sync_batch_norm(*child, g);
+}
+
+// Whether every rank's parameters, buffers and counters equal rank 0's, bit for bit (the
+// same answer on every rank).
+template <FloatingPoint T>
+bool identical_across_ranks(Group& g, const nn::Module<T>& model) {
+  if (!g.distributed()) return true;
+  int64_t differ = 0;
+  auto compare = [&](const Tensor<T>& t) {
+    const Tensor<T> mine = t.to(Device::cpu()).contiguous();
+    Tensor<T> root = mine.clone();
+    g.broadcast(root.data(), static_cast<int64_t>(sizeof(T)) * root.numel(), 0);
+    if (std::memcmp(root.data(), mine.data(), sizeof(T) * static_cast<size_t>(mine.numel())) != 0) ++differ;
+  };
+  for (const auto& p : model.named_parameters()) compare(p.tensor);
+  for (const auto& b : model.named_buffers()) compare(b.tensor);
+  for (const auto& c : model.named_counters()) {
+    int64_t root = *c.value;
+    g.broadcast(&root, sizeof root, 0);
+    if (root != *c.value) ++differ;
+  }
+  g.all_reduce_sum(&differ, 1);
+  return differ == 0;
+}
+
+}  // namespace patchnet::dist
