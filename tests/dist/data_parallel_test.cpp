@@ -17,6 +17,7 @@
 #include "patchnet/models/convmixer.hpp"
 #include "patchnet/optim/adam.hpp"
 #include "patchnet/train/trainer.hpp"
+#include "support/model_state.hpp"
 
 using namespace patchnet;
 namespace fs = std::filesystem;
@@ -24,18 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 dist::Group* world = nullptr;
 
-std::vector<float> state_of(const nn::Module<float>& m) {
-  std::vector<float> out;
-  for (const auto& p : m.named_parameters()) {
-    auto v = p.tensor.to_vector();
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  for (const auto& b : m.named_buffers()) {
-    auto v = b.tensor.to_vector();
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
-}
+using test::state_of;
 
 // The largest |a - b| / (1 + |b|) over the values.
 double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {

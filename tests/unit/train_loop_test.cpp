@@ -13,6 +13,7 @@
 #include "patchnet/optim/adam.hpp"
 #include "patchnet/train/trainer.hpp"
 #include "support/data_dir.hpp"
+#include "support/model_state.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_util.hpp"
 
@@ -20,20 +21,7 @@ using namespace patchnet;
 namespace fs = std::filesystem;
 
 namespace {
-// Everything a run leaves in the model: parameters, buffers, counters.
-std::vector<float> state_of(const nn::Module<float>& m) {
-  std::vector<float> out;
-  for (const auto& p : m.named_parameters()) {
-    auto v = p.tensor.to_vector();
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  for (const auto& b : m.named_buffers()) {
-    auto v = b.tensor.to_vector();
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  for (const auto& c : m.named_counters()) out.push_back(static_cast<float>(*c.value));
-  return out;
-}
+using test::state_of;
 
 struct Run {
   std::shared_ptr<nn::Module<float>> model;
