@@ -161,6 +161,14 @@ inline Common read_common(const Cli& cli) {
   c.tf32 = cli.get<bool>("--tf32");
   c.distributed = cli.get<bool>("--distributed");
   c.sync_bn = cli.get<bool>("--sync-bn");
+  if (c.distributed) {  // join the MPI world first, so only rank 0 prints from here on
+    c.group = &dist::world(nullptr, nullptr);
+    detail::error_group() = c.group;
+    if (!c.writes()) {  // one voice: rank 0 prints; errors still reach stderr from any rank
+      c.progress = false;
+      PN_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr, "--distributed: cannot silence rank ", c.rank());
+    }
+  }
   return c;
 }
 
@@ -180,16 +188,9 @@ inline void check_common(Common& c) {
   PN_CHECK(c.synthetic || !c.data.empty(), "no data: pass --data DIR (CIFAR-10; see ../shared/data/README.md or ",
            "tools/download_cifar10.sh) or --synthetic");
   PN_CHECK(!c.sync_bn || c.distributed, "--sync-bn needs --distributed");
-  if (c.distributed) {
-    c.group = &dist::world(nullptr, nullptr);
-    detail::error_group() = c.group;
+  if (c.group)
     PN_CHECK(c.batch_size % c.group->size() == 0, "--batch-size ", c.batch_size, " does not divide among the ",
              c.group->size(), " processes of --distributed (each takes an equal share of every batch)");
-    if (!c.writes()) {  // one voice: rank 0 prints; errors still reach stderr from any rank
-      c.progress = false;
-      PN_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr, "--distributed: cannot silence rank ", c.rank());
-    }
-  }
   if (c.device_name == "cpu") {
     c.device = Device::cpu();
   } else if (c.device_name == "cuda" || c.device_name.rfind("cuda:", 0) == 0) {
