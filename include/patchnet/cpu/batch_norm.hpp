@@ -64,6 +64,15 @@ inline int64_t row_groups(ChannelRows s) {
   return std::clamp<int64_t>(groups, 1, std::min<int64_t>(64, std::max<int64_t>(s.rows, 1)));
 }
 inline int64_t group_begin(int64_t group, int64_t groups, int64_t rows) { return group * rows / groups; }
+
+// f(r) for every row, rows split over threads (about 32K elements a task).
+template <class F>
+void for_each_row(ChannelRows s, F&& f) {
+  parallel_for(0, s.rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(s.channels, 1)),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t r = lo; r < hi; ++r) f(r);
+               });
+}
 }  // namespace detail
 
 // Per-channel mean and biased variance over the rows. Each group walks its rows in blocks
@@ -142,18 +151,14 @@ void batch_norm_stats(const T* x, ChannelRows s, double* mean, double* var, Pre 
 template <class T, class Pre = Identity>
 void channel_affine(const T* x, ChannelRows s, ChannelAffine<T> a, T* y, Pre pre = {}) {
   const int64_t C = s.channels;
-  parallel_for(0, s.rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(C, 1)),
-               [&](int64_t lo, int64_t hi) {
-                 const T* center = a.center;
-                 const T* scale = a.scale;
-                 const T* shift = a.shift;
-                 for (int64_t r = lo; r < hi; ++r) {
-                   const T* p = x + r * C;
-                   T* q = y + r * C;
-                   for (int64_t c = 0; c < C; ++c)
-                     q[c] = math::channel_affine(pre(p[c]), center[c], scale[c], shift[c]);
-                 }
-               });
+  const T* center = a.center;
+  const T* scale = a.scale;
+  const T* shift = a.shift;
+  detail::for_each_row(s, [&](int64_t r) {
+    const T* p = x + r * C;
+    T* q = y + r * C;
+    for (int64_t c = 0; c < C; ++c) q[c] = math::channel_affine(pre(p[c]), center[c], scale[c], shift[c]);
+  });
 }
 
 // The sums behind every batch-norm gradient, in double:
@@ -211,21 +216,17 @@ void batch_norm_backward_input(const T* g, const T* x, ChannelRows s, const T* m
   for (int64_t c = 0; c < C; ++c)
     math::batch_norm_dx_coefs(gamma ? static_cast<double>(gamma[c]) : 1.0, static_cast<double>(inv_std[c]), sum_g[c],
                               sum_gx[c], inv_rows, a[c], mg[c], b[c]);
-  parallel_for(0, s.rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(C, 1)),
-               [&](int64_t lo, int64_t hi) {
-                 for (int64_t r = lo; r < hi; ++r) {
-                   const T* gp = g + r * C;
-                   const T* xp = x + r * C;
-                   T* d = dx + r * C;
-                   if constexpr (Pre::kIdentity) {
-                     for (int64_t c = 0; c < C; ++c)
-                       d[c] = math::batch_norm_dx(gp[c], xp[c], a[c], mg[c], b[c], mean[c]);
-                   } else {
-                     for (int64_t c = 0; c < C; ++c)
-                       d[c] = math::batch_norm_dx(gp[c], pre(xp[c]), a[c], mg[c], b[c], mean[c]) * pre.grad(xp[c]);
-                   }
-                 }
-               });
+  detail::for_each_row(s, [&](int64_t r) {
+    const T* gp = g + r * C;
+    const T* xp = x + r * C;
+    T* d = dx + r * C;
+    if constexpr (Pre::kIdentity) {
+      for (int64_t c = 0; c < C; ++c) d[c] = math::batch_norm_dx(gp[c], xp[c], a[c], mg[c], b[c], mean[c]);
+    } else {
+      for (int64_t c = 0; c < C; ++c)
+        d[c] = math::batch_norm_dx(gp[c], pre(xp[c]), a[c], mg[c], b[c], mean[c]) * pre.grad(xp[c]);
+    }
+  });
 }
 
 // Eval-mode input gradient of a fused pre (the statistics are constants):
@@ -233,15 +234,12 @@ void batch_norm_backward_input(const T* g, const T* x, ChannelRows s, const T* m
 template <class T, class Pre>
 void batch_norm_backward_eval(const T* g, const T* x, ChannelRows s, const T* a, T* dx, Pre pre) {
   const int64_t C = s.channels;
-  parallel_for(0, s.rows, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(C, 1)),
-               [&](int64_t lo, int64_t hi) {
-                 for (int64_t r = lo; r < hi; ++r) {
-                   const T* gp = g + r * C;
-                   const T* xp = x + r * C;
-                   T* d = dx + r * C;
-                   for (int64_t c = 0; c < C; ++c) d[c] = gp[c] * a[c] * pre.grad(xp[c]);
-                 }
-               });
+  detail::for_each_row(s, [&](int64_t r) {
+    const T* gp = g + r * C;
+    const T* xp = x + r * C;
+    T* d = dx + r * C;
+    for (int64_t c = 0; c < C; ++c) d[c] = gp[c] * a[c] * pre.grad(xp[c]);
+  });
 }
 
 }  // namespace patchnet::cpu

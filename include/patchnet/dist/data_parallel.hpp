@@ -30,8 +30,7 @@ namespace detail {
 template <class T>
 void broadcast_tensor(Group& g, Tensor<T>& t) {
   NoGrad no_grad;
-  Tensor<T> h = t.to(Device::cpu()).contiguous();
-  if (h.is_same(t)) h = t;  // already a packed host tensor: in place
+  Tensor<T> h = t.to(Device::cpu()).contiguous();  // t itself when a packed host tensor
   g.broadcast(h.data(), static_cast<int64_t>(sizeof(T)) * h.numel(), 0);
   if (!h.is_same(t)) t.copy_(h.to(t.device()));
 }

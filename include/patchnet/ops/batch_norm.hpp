@@ -224,13 +224,16 @@ Tensor<T> batch_norm_cpu(const char* op, const Tensor<T>& x, const Tensor<T>& ga
           if (training) {
             // With sync, dx takes the sums over every rank's rows; dgamma and dbeta stay this
             // rank's (the data-parallel gradient all-reduce adds them, as for any parameter).
-            std::vector<double> all_g = sum_g, all_gx = sum_gx;
+            std::vector<double> all_g, all_gx;
             if (sync) {
+              all_g = sum_g;
+              all_gx = sum_gx;
               sync->all_reduce_sum(all_g.data(), C);
               sync->all_reduce_sum(all_gx.data(), C);
             }
             cpu::batch_norm_backward_input(g.data(), xc.data(), s, mean_t.data(), inv_std_t.data(), gamma_p,
-                                           all_g.data(), all_gx.data(), gx.data(), pre, rows);
+                                           (sync ? all_g : sum_g).data(), (sync ? all_gx : sum_gx).data(), gx.data(),
+                                           pre, rows);
           } else {  // the statistics are constants: dx = g * gamma * inv_std (* pre'(x))
             std::vector<T> zero(static_cast<size_t>(C), T(0)), a(static_cast<size_t>(C));
             for (int64_t c = 0; c < C; ++c)
