@@ -36,6 +36,9 @@
 #ifdef PATCHNET_EXAMPLES_MPI  // built with MPI: --distributed runs under mpirun
 #include "patchnet/dist/mpi.hpp"
 #endif
+#ifdef PATCHNET_EXAMPLES_NCCL  // built with NCCL: --distributed --device cuda reduces in GPU memory
+#include "patchnet/dist/nccl.hpp"
+#endif
 #include "patchnet/nn/summary.hpp"
 #include "patchnet/optim/adam.hpp"
 #include "patchnet/optim/optimizer.hpp"
@@ -194,20 +197,28 @@ inline void check_common(Common& c) {
   if (c.device_name == "cpu") {
     c.device = Device::cpu();
   } else if (c.device_name == "cuda" || c.device_name.rfind("cuda:", 0) == 0) {
+    if (!cuda::linked()) cuda::unavailable("--device");
     int index = 0;
     if (c.device_name.size() > 5) {
       char* end = nullptr;
       index = static_cast<int>(std::strtol(c.device_name.c_str() + 5, &end, 10));
       PN_CHECK(end && *end == '\0' && index >= 0, "--device '", c.device_name, "': bad device index");
+    } else if (c.group) {  // --distributed: each process of a machine takes its own GPU
+      const int gpus = cuda::device_count();
+      PN_CHECK(gpus > 0, "--device cuda: no CUDA device on this machine (rank ", c.rank(), ")");
+      index = c.group->local_rank() % gpus;
     }
-    PN_CHECK(!c.distributed, "--distributed runs on the CPU (the NCCL path for GPUs is not written yet)");
     c.device = Device::cuda(index);
-    if (!cuda::linked()) cuda::unavailable("--device");
     cuda::set_device(index);  // clear errors: no GPU, no such index
     cuda::set_allow_tf32(c.tf32);
     std::printf("device: cuda:%d, %s\n", index, cuda::device_name(index));
   } else {
     fail("--device '", c.device_name, "' must be cpu, cuda or cuda:N");
+  }
+  if (c.group) {  // on GPUs, NCCL where the program has it
+    c.group = &dist::on_device(*c.group, c.device);
+    detail::error_group() = c.group;
+    std::printf("distributed: %d processes (%s)\n", c.group->size(), c.group->backend());
   }
 }
 

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <string>
 
+#include "device_memory.hpp"  // emu::is_device
+
 using cudaStream_t = void*;
 using cudaEvent_t = void*;
 enum cudaError_t : int {
@@ -31,32 +33,6 @@ namespace emu {
 
 inline void err(const std::string& s);  // emu.hpp
 
-// Live device allocations: start -> bytes.
-struct DeviceMemory {
-  std::mutex mu;
-  std::map<uintptr_t, std::size_t> blocks;
-  std::size_t bytes = 0;
-  std::size_t limit = std::size_t(4) << 30;  // an emulated device of 4 GiB: larger requests fail as on a GPU
-};
-inline DeviceMemory& device_memory() {
-  static DeviceMemory* m = new DeviceMemory();  // never destroyed: tensors may outlive static destructors
-  return *m;
-}
-// Kernel arguments are checked once the emulated runtime is in use (the t_*.cpp harnesses
-// pass host vectors as device memory and leave it off).
-inline bool g_check_pointers = false;
-
-// Whether [p, p + bytes) lies inside one device allocation (null with 0 bytes passes).
-inline bool is_device(const void* p, std::size_t bytes = 1) {
-  if (!p) return bytes == 0;
-  DeviceMemory& m = device_memory();
-  std::lock_guard<std::mutex> lock(m.mu);
-  const auto a = reinterpret_cast<uintptr_t>(p);
-  auto it = m.blocks.upper_bound(a);
-  if (it == m.blocks.begin()) return false;
-  --it;
-  return a + bytes <= it->first + it->second;
-}
 inline cudaError_t check_device_range(const void* p, std::size_t bytes, const char* what) {
   if (is_device(p, bytes)) return cudaSuccess;
   err(std::string(what) + ": " + std::to_string(bytes) + " bytes at " + std::to_string(reinterpret_cast<uintptr_t>(p)) +

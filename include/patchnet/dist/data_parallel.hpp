@@ -11,7 +11,8 @@
 //   sync_batch_norm(model, g)      every BatchNorm2d normalises over all ranks' rows
 //   identical_across_ranks(g, model)  whether every rank holds rank 0's bits (tests)
 //
-// Tensors on a GPU travel through host copies (there is no NCCL path yet).
+// Tensors on a GPU stay there when the group reduces on the device (the NCCL group of
+// dist::on_device); with any other group they travel through one host copy each way.
 #pragma once
 
 #include <cstdint>
@@ -30,9 +31,29 @@ namespace detail {
 template <class T>
 void broadcast_tensor(Group& g, Tensor<T>& t) {
   NoGrad no_grad;
-  Tensor<T> h = t.to(Device::cpu()).contiguous();  // t itself when a packed host tensor
-  g.broadcast(h.data(), static_cast<int64_t>(sizeof(T)) * h.numel(), 0);
-  if (!h.is_same(t)) t.copy_(h.to(t.device()));
+  const bool on_device = t.is_cuda() && g.reduces_on_device();
+  Tensor<T> h = on_device ? t.contiguous() : t.to(Device::cpu()).contiguous();  // t itself when packed there
+  const int64_t bytes = static_cast<int64_t>(sizeof(T)) * h.numel();
+  if (on_device) {
+    g.broadcast_device(h.data(), bytes, 0, t.device().index);
+  } else {
+    g.broadcast(h.data(), bytes, 0);
+  }
+  if (!h.is_same(t)) t.copy_(h);
+}
+
+// Sums a flat buffer over the ranks where it lives, or through the host.
+template <class T>
+void all_reduce_flat(Group& g, Tensor<T>& flat) {
+  if (flat.is_cuda() && g.reduces_on_device()) {
+    g.all_reduce_sum_device(flat.data(), flat.numel(), flat.device().index);
+  } else if (flat.is_cpu()) {
+    g.all_reduce_sum(flat.data(), flat.numel());
+  } else {
+    Tensor<T> h = flat.to(Device::cpu());
+    g.all_reduce_sum(h.data(), h.numel());
+    flat.copy_(h);
+  }
 }
 }  // namespace detail
 
@@ -50,45 +71,48 @@ void broadcast_module(Group& g, nn::Module<T>& model) {
   for (auto& c : model.named_counters()) g.broadcast(c.value, sizeof(int64_t), 0);
 }
 
-// Sums the gradients over the ranks. A parameter without a gradient must lack one on every
-// rank (the ranks run the same model); its slot is zeros and it stays without one.
+// Sums the gradients over the ranks in one collective over a flat buffer on the
+// parameters' device; each gradient becomes a view of that buffer. A parameter without a
+// gradient must lack one on every rank (the ranks run the same model); its slot is zeros
+// and it stays without one.
 template <FloatingPoint T>
 void all_reduce_gradients(Group& g, nn::Module<T>& model) {
   if (!g.distributed()) return;
   NoGrad no_grad;
   const auto params = model.named_parameters();
+  if (params.empty()) return;
+  const Device dev = params[0].tensor.device();
   int64_t total = 0;
-  for (const auto& p : params) total += p.tensor.numel();
-  std::vector<T> flat(static_cast<size_t>(total), T(0));
+  for (const auto& p : params) {
+    PN_CHECK(p.tensor.device() == dev, "dist::all_reduce_gradients: parameter '", p.name, "' is on ", p.tensor.device(),
+             ", '", params[0].name, "' on ", dev, " (a model trains on one device)");
+    total += p.tensor.numel();
+  }
+  Tensor<T> flat = Tensor<T>::zeros(Shape{total}, dev);
+  auto slot = [&](const Tensor<T>& p, int64_t off) {
+    return make_view(flat, p.shape(), p.shape().contiguous_strides(), off);
+  };
   std::vector<int64_t> have(params.size(), 0);
   int64_t off = 0;
   for (size_t i = 0; i < params.size(); ++i) {
     const Tensor<T> grad = params[i].tensor.grad();
-    const int64_t n = params[i].tensor.numel();
     if (grad.defined()) {
-      const Tensor<T> h = grad.to(Device::cpu()).contiguous();
-      std::memcpy(flat.data() + off, h.data(), sizeof(T) * static_cast<size_t>(n));
+      slot(params[i].tensor, off).copy_(grad);
       have[i] = 1;
     }
-    off += n;
+    off += params[i].tensor.numel();
   }
   std::vector<int64_t> count = have;
   g.all_reduce_sum(count.data(), static_cast<int64_t>(count.size()));
   for (size_t i = 0; i < params.size(); ++i)
     PN_CHECK(count[i] == 0 || count[i] == g.size(), "dist::all_reduce_gradients: parameter '", params[i].name,
              "' has a gradient on ", count[i], " of ", g.size(), " ranks (the ranks must run the same model)");
-  g.all_reduce_sum(flat.data(), total);
+  detail::all_reduce_flat(g, flat);
   off = 0;
   for (size_t i = 0; i < params.size(); ++i) {
-    const Tensor<T>& p = params[i].tensor;
-    const int64_t n = p.numel();
-    if (have[i]) {
-      Tensor<T> h = Tensor<T>::empty(p.shape());
-      std::memcpy(h.data(), flat.data() + off, sizeof(T) * static_cast<size_t>(n));
-      Tensor<T> pt = p;
-      pt.set_grad(h.to(p.device()));
-    }
-    off += n;
+    Tensor<T> p = params[i].tensor;
+    if (have[i]) p.set_grad(slot(p, off));
+    off += p.numel();
   }
 }
 

@@ -30,6 +30,13 @@ class MpiGroup final : public Group {
     }
     check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
     check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
+    // The processes that share this machine's memory, ranked as in the world (GPU choice).
+    MPI_Comm node = MPI_COMM_NULL;
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+          "MPI_Comm_split_type");
+    check(MPI_Comm_rank(node, &local_rank_), "MPI_Comm_rank");
+    check(MPI_Comm_size(node, &local_size_), "MPI_Comm_size");
+    MPI_Comm_free(&node);
   }
   ~MpiGroup() override {
     int finalised = 0;
@@ -38,6 +45,8 @@ class MpiGroup final : public Group {
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
+  int local_size() const override { return local_size_; }
   void all_reduce_sum(float* data, int64_t n) override { reduce(data, n, MPI_FLOAT); }
   void all_reduce_sum(double* data, int64_t n) override { reduce(data, n, MPI_DOUBLE); }
   void all_reduce_sum(int64_t* data, int64_t n) override { reduce(data, n, MPI_INT64_T); }
@@ -72,7 +81,7 @@ class MpiGroup final : public Group {
     fail("dist (MPI): ", what, " failed: ", msg);
   }
 
-  int rank_ = 0, size_ = 1;
+  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   bool owns_ = false;
 };
 

@@ -22,7 +22,9 @@
 // same update. Rank 0's parameters and buffers are broadcast when fit() starts, its buffers
 // after every step unless BatchNorm is synchronised (sync_batch_norm). Metrics and
 // evaluations are summed over the ranks, so every rank takes the same decisions (early
-// stopping, best checkpoint, Ctrl-C); rank 0 alone writes files and lines.
+// stopping, best checkpoint, Ctrl-C); rank 0 alone writes files and lines. On GPUs, pass
+// dist::on_device(world, device) to sum the gradients in GPU memory with NCCL; the MPI
+// world itself works too, through host copies.
 #pragma once
 
 #include <atomic>
