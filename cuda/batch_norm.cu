@@ -16,7 +16,11 @@
 // Eval runs 2 (reading the running buffers) and 3.
 // Backward: bn_partial_kernel<Grad> (sums g and g (x - mean)), bn_grad_final_kernel
 // (dgamma, dbeta and the dx coefficients), bn_dx_kernel. No atomics anywhere.
+// Synchronised (BatchNormParams::sync): bn_column_kernel adds the partials into this rank's
+// per-channel figures, which the host merges over the ranks; the merged figures come back
+// as a single group of partials (G = 1) for the same final kernels.
 #include <cstdint>
+#include <vector>
 
 #include "norm.cuh"
 #include "patchnet/cuda/norm.hpp"
@@ -74,11 +78,36 @@ __global__ void __launch_bounds__(kThreads)
   if (lane == 0 && cv < tile.cv) store_partials<V>(acc, part, grp, G, C, cv);
 }
 
+// Sums the G partials of each channel into out[2][C]: the mean and biased variance of the
+// rows (Stats, the partials centred on x's first row), or the two raw sums (Grad).
+template <Partial P, class T>
+__global__ void __launch_bounds__(kThreads)
+    bn_column_kernel(const double* __restrict__ part, int G, const T* __restrict__ x, int64_t rows, int64_t C,
+                     Tile tile, double* __restrict__ out) {
+  __shared__ double red[2 * kThreads];
+  const int cl = threadIdx.x % tile.tc, lane = threadIdx.x / tile.tc;
+  const int64_t c = int64_t(blockIdx.x) * tile.tc + cl;
+  const bool active = lane < tile.lanes && c < C;
+  double acc[2];
+  sum_partials(part, G, C, tile, c, lane, active, red, acc);
+  if (lane != 0 || c >= C) return;
+  if constexpr (P == Partial::Stats) {
+    const double n = static_cast<double>(rows), s1 = acc[0], m2 = acc[1] - s1 * (s1 / n);
+    out[c] = static_cast<double>(x[c]) + s1 / n;
+    out[C + c] = (m2 > 0.0 ? m2 : 0.0) / n;
+  } else {
+    out[c] = acc[0];
+    out[C + c] = acc[1];
+  }
+}
+
+// center: the value the partials are centred on per channel (x's first row, or for
+// synchronised statistics the merged mean rounded to T).
 template <class T>
 __global__ void __launch_bounds__(kThreads)
-    bn_stats_final_kernel(const double* __restrict__ part, int G, const T* __restrict__ x, const T* __restrict__ gamma,
-                          T* running_mean, int64_t rm_stride, T* running_var, int64_t rv_stride, BatchNormParams p,
-                          Tile tile, T* __restrict__ stats) {
+    bn_stats_final_kernel(const double* __restrict__ part, int G, const T* __restrict__ center,
+                          const T* __restrict__ gamma, T* running_mean, int64_t rm_stride, T* running_var,
+                          int64_t rv_stride, BatchNormParams p, Tile tile, T* __restrict__ stats) {
   __shared__ double red[2 * kThreads];
   const int64_t C = p.channels;
   const int cl = threadIdx.x % tile.tc, lane = threadIdx.x / tile.tc;
@@ -91,7 +120,7 @@ __global__ void __launch_bounds__(kThreads)
   if (p.training) {
     const double n = static_cast<double>(p.rows);
     const double s1 = acc[0], s2 = acc[1];
-    mean = static_cast<double>(x[c]) + s1 / n;
+    mean = static_cast<double>(center[c]) + s1 / n;
     const double m2 = s2 - s1 * (s1 / n);
     var = (m2 > 0.0 ? m2 : 0.0) / n;
     if (running_mean) {
@@ -244,6 +273,47 @@ void dx_dispatch(const T* g, const T* x, const T* stats, const T* coef, T* dx, c
   else launch_dx<Training, T, 1>(g, x, stats, coef, dx, p, st);
 }
 
+// This rank's per-channel figures (out[2][C], from G partials) through the host merge of
+// p.sync; they come back in out as one group of partials, and the rows over all ranks are
+// returned. Stats: centred on `center` (C values of T, written here): the merged mean
+// rounded to T, with s1 = n (mean - center) keeping the rest, so the final kernel recovers
+// the double mean.
+template <Partial P, class T>
+int64_t merge_over_ranks(const double* part, int G, const T* x, double* out, T* center, const BatchNormParams& p,
+                         cudaStream_t st) {
+  const int64_t C = p.channels;
+  const Tile ctile = make_tile(C);
+  bn_column_kernel<P, T><<<ctile.blocks_x(), kThreads, 0, st>>>(part, G, x, p.rows, C, ctile, out);
+  PN_CUDA_CHECK_LAUNCH("bn_column_kernel");
+  std::vector<double> h(static_cast<size_t>(2 * C));
+  const size_t bytes = sizeof(double) * h.size();
+  PN_CUDA_CHECK(cudaMemcpyAsync(h.data(), out, bytes, cudaMemcpyDeviceToHost, st));
+  PN_CUDA_CHECK(cudaStreamSynchronize(st));
+  double* a = h.data();
+  double* b = h.data() + C;
+  int64_t total = 0;
+  if constexpr (P == Partial::Stats) {
+    total = p.sync.merge_stats(p.sync.ctx, a, b, C, p.rows);
+    std::vector<T> hc(static_cast<size_t>(C));
+    const double n = static_cast<double>(total);
+    for (int64_t c = 0; c < C; ++c) {
+      const double mean = a[c], var = b[c];
+      hc[static_cast<size_t>(c)] = static_cast<T>(mean);
+      const double s1 = n * (mean - static_cast<double>(hc[static_cast<size_t>(c)]));
+      a[c] = s1;
+      b[c] = n * var + s1 * (s1 / n);
+    }
+    PN_CUDA_CHECK(cudaMemcpyAsync(center, hc.data(), sizeof(T) * hc.size(), cudaMemcpyHostToDevice, st));
+    PN_CUDA_CHECK(cudaMemcpyAsync(out, h.data(), bytes, cudaMemcpyHostToDevice, st));
+    PN_CUDA_CHECK(cudaStreamSynchronize(st));  // hc and h are freed on return
+  } else {
+    total = p.sync.merge_sums(p.sync.ctx, a, b, C, p.rows);
+    PN_CUDA_CHECK(cudaMemcpyAsync(out, h.data(), bytes, cudaMemcpyHostToDevice, st));
+    PN_CUDA_CHECK(cudaStreamSynchronize(st));
+  }
+  return total;
+}
+
 }  // namespace
 
 namespace impl {
@@ -261,8 +331,19 @@ void batch_norm_forward(const T* x, const T* gamma, const T* beta, T* running_me
     partial<Partial::Stats, T>(x, nullptr, nullptr, p, G, work, st);
   }
   const Tile ctile = make_tile(p.channels);
-  bn_stats_final_kernel<T><<<ctile.blocks_x(), kThreads, 0, st>>>(work, G, x, gamma, running_mean, running_mean_stride,
-                                                                  running_var, running_var_stride, p, ctile, stats);
+  const double* part = work;
+  const T* center = x;
+  BatchNormParams pf = p;  // the final kernel's rows: every rank's when synchronised
+  if (p.training && p.sync.merge_stats) {
+    double* out = work + 2 * int64_t(G) * p.channels;
+    T* merged_center = reinterpret_cast<T*>(out + 2 * p.channels);
+    pf.rows = merge_over_ranks<Partial::Stats, T>(work, G, x, out, merged_center, p, st);
+    part = out;
+    center = merged_center;
+    G = 1;
+  }
+  bn_stats_final_kernel<T><<<ctile.blocks_x(), kThreads, 0, st>>>(
+      part, G, center, gamma, running_mean, running_mean_stride, running_var, running_var_stride, pf, ctile, stats);
   PN_CUDA_CHECK_LAUNCH("bn_stats_final_kernel");
   if (p.rows <= 0) return;
   if (vec_ok<T>(p.channels, {x, y})) launch_apply<T, kVec<T>>(x, stats, beta, y, p, st);
@@ -280,8 +361,23 @@ void batch_norm_backward(const T* g, const T* x, const T* gamma, const T* stats,
     partial<Partial::Grad, T>(x, g, stats, p, G, work, st);
   }
   const Tile ctile = make_tile(p.channels);
-  bn_grad_final_kernel<T>
-      <<<ctile.blocks_x(), kThreads, 0, st>>>(work, G, gamma, stats, p, ctile, dx ? coef : nullptr, dgamma, dbeta);
+  if (p.training && dx && p.sync.merge_sums) {
+    // dgamma and dbeta from this rank's sums (the data-parallel gradient all-reduce adds
+    // them, as any parameter's); dx's coefficients from every rank's.
+    if (dgamma || dbeta) {
+      bn_grad_final_kernel<T>
+          <<<ctile.blocks_x(), kThreads, 0, st>>>(work, G, gamma, stats, p, ctile, nullptr, dgamma, dbeta);
+      PN_CUDA_CHECK_LAUNCH("bn_grad_final_kernel");
+    }
+    double* out = work + 2 * int64_t(G) * p.channels;
+    BatchNormParams pa = p;
+    pa.rows = merge_over_ranks<Partial::Grad, T>(work, G, x, out, static_cast<T*>(nullptr), p, st);
+    bn_grad_final_kernel<T>
+        <<<ctile.blocks_x(), kThreads, 0, st>>>(out, 1, gamma, stats, pa, ctile, coef, nullptr, nullptr);
+  } else {
+    bn_grad_final_kernel<T>
+        <<<ctile.blocks_x(), kThreads, 0, st>>>(work, G, gamma, stats, p, ctile, dx ? coef : nullptr, dgamma, dbeta);
+  }
   PN_CUDA_CHECK_LAUNCH("bn_grad_final_kernel");
   if (!dx || p.rows <= 0) return;
   if (p.training) dx_dispatch<true, T>(g, x, stats, coef, dx, p, st);

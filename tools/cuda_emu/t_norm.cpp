@@ -221,6 +221,140 @@ void gn_case(int64_t N, int64_t HW, int64_t C, int64_t groups, int off, double t
   for (int k = 0; k < 5; ++k) same_bits(out[0][k], out[1][k], "gn out " + std::to_string(k));
 }
 
+// Synchronised batch norm (BatchNormParams::sync) as this rank of two: the launchers see
+// rows A, the other rank holds rows B. The merge functions check that the launcher hands
+// over A's own figures and answer with those over A and B, as the ranks' collectives would;
+// y, the running buffers, stats and dx must then be those of batch norm over all rows
+// (dgamma and dbeta A's alone).
+template <class T>
+struct SyncRef {
+  std::vector<double> mean_a, var_a, mean_all, var_all, sg_a, sgx_a, sg_all, sgx_all;
+  int64_t rows_a = 0, rows_all = 0;
+  double tol = 0;
+  int calls = 0;
+};
+
+template <class T>
+int64_t sync_merge_stats(void* ctx, double* mean, double* var, int64_t C, int64_t rows) {
+  auto& r = *static_cast<SyncRef<T>*>(ctx);
+  ++r.calls;
+  if (rows != r.rows_a) {
+    std::printf("FAIL bn sync: merge_stats got %ld rows, not %ld [%s]\n", long(rows), long(r.rows_a), g_case.c_str());
+    ++fails;
+  }
+  cmp(std::vector<double>(mean, mean + C), r.mean_a, "bn sync this rank's mean", r.tol);
+  cmp(std::vector<double>(var, var + C), r.var_a, "bn sync this rank's var", r.tol);
+  std::copy(r.mean_all.begin(), r.mean_all.end(), mean);
+  std::copy(r.var_all.begin(), r.var_all.end(), var);
+  return r.rows_all;
+}
+
+template <class T>
+int64_t sync_merge_sums(void* ctx, double* sum_g, double* sum_gx, int64_t C, int64_t rows) {
+  auto& r = *static_cast<SyncRef<T>*>(ctx);
+  ++r.calls;
+  cmp(std::vector<double>(sum_g, sum_g + C), r.sg_a, "bn sync this rank's sum g", r.tol);
+  cmp(std::vector<double>(sum_gx, sum_gx + C), r.sgx_a, "bn sync this rank's sum gx", r.tol * 10);
+  std::copy(r.sg_all.begin(), r.sg_all.end(), sum_g);
+  std::copy(r.sgx_all.begin(), r.sgx_all.end(), sum_gx);
+  return rows == r.rows_a ? r.rows_all : -1;
+}
+
+template <class T>
+void bn_sync_case(int64_t rows_a, int64_t rows_b, int64_t C, int off, double tol) {
+  char b[160];
+  std::snprintf(b, sizeof b, "%s bn sync rows %ld + %ld C %ld off %d", sizeof(T) == 4 ? "float" : "double",
+                long(rows_a), long(rows_b), long(C), off);
+  g_case = b;
+  const double eps = 1e-3, mom = 0.9;
+  const int64_t rows = rows_a + rows_b;
+  auto x = rnd<T>(rows * C, -2, 2), g = rnd<T>(rows * C), gam = rnd<T>(C, 0.5, 1.5), bet = rnd<T>(C);
+  for (int64_t r = rows_a; r < rows; ++r)
+    for (int64_t c = 0; c < C; ++c) x[r * C + c] += T(1 + c % 5);  // the other rank's rows differ
+  const std::vector<T> rm0 = rnd<T>(C), rv0 = rnd<T>(C, 0.5, 2);
+  SyncRef<T> ref;
+  ref.rows_a = rows_a;
+  ref.rows_all = rows;
+  ref.tol = tol;
+  ref.mean_a.resize(C), ref.var_a.resize(C), ref.mean_all.resize(C), ref.var_all.resize(C);
+  const cpu::ChannelRows sa{rows_a, C}, sall{rows, C};
+  cpu::batch_norm_stats(x.data(), sa, ref.mean_a.data(), ref.var_a.data());
+  cpu::batch_norm_stats(x.data(), sall, ref.mean_all.data(), ref.var_all.data());
+  std::vector<T> rm1 = rm0, rv1 = rv0, mean_t(C), inv_t(C), scale(C), shift(C);
+  for (int64_t c = 0; c < C; ++c) {
+    rm1[c] = T(math::running_blend(mom, double(rm0[c]), ref.mean_all[c], 1.0));
+    rv1[c] = T(math::running_blend(mom, double(rv0[c]), ref.var_all[c], double(rows) / double(rows - 1)));
+    const double is = math::norm_inv_std(ref.var_all[c], eps);
+    mean_t[c] = T(ref.mean_all[c]);
+    inv_t[c] = T(is);
+    scale[c] = T(is * double(gam[c]));
+    shift[c] = bet[c];
+  }
+  auto y1 = poison<T>(rows_a * C);
+  cpu::channel_affine<T>(x.data(), sa, {mean_t.data(), scale.data(), shift.data()}, y1.data());
+  ref.sg_a.resize(C), ref.sgx_a.resize(C), ref.sg_all.resize(C), ref.sgx_all.resize(C);
+  cpu::batch_norm_backward_sums(g.data(), x.data(), sa, mean_t.data(), ref.sg_a.data(), ref.sgx_a.data());
+  cpu::batch_norm_backward_sums(g.data(), x.data(), sall, mean_t.data(), ref.sg_all.data(), ref.sgx_all.data());
+  auto dx1 = poison<T>(rows_a * C);
+  cpu::batch_norm_backward_input(g.data(), x.data(), sa, mean_t.data(), inv_t.data(), gam.data(), ref.sg_all.data(),
+                                 ref.sgx_all.data(), dx1.data(), cpu::Identity{}, rows);
+  std::vector<T> dg1(C), db1(C);
+  for (int64_t c = 0; c < C; ++c) {
+    dg1[c] = T(ref.sgx_a[c] * double(inv_t[c]));
+    db1[c] = T(ref.sg_a[c]);
+  }
+  std::vector<T> out[2][6];
+  for (int o = 0; o < 2; ++o) {
+    emu::g_order = o ? 2 : 0;
+    cuda::BatchNormParams p{rows_a, C, eps, mom, true, true};
+    p.sync = {&sync_merge_stats<T>, &sync_merge_sums<T>, &ref};
+    Buf<T> xb(std::vector<T>(x.begin(), x.begin() + rows_a * C), off);
+    Buf<T> gb(std::vector<T>(g.begin(), g.begin() + rows_a * C), off);
+    Buf<T> yb(poison<T>(rows_a * C), off), dxb(poison<T>(rows_a * C), off);
+    std::vector<T> rm2 = rm0, rv2 = rv0, stats = poison<T>(3 * C), coef = poison<T>(3 * C);
+    std::vector<T> dg = poison<T>(C), db = poison<T>(C);
+    // work in emulated device memory: the launchers copy the merged figures in and out of it
+    const size_t wn = static_cast<size_t>(cuda::norm_workspace(rows_a, C));
+    double* work = nullptr;
+    if (cudaMalloc(reinterpret_cast<void**>(&work), wn * sizeof(double)) != cudaSuccess) std::abort();
+    const std::vector<double> nan_work = poison<double>(static_cast<int64_t>(wn));
+    std::memcpy(work, nan_work.data(), wn * sizeof(double));
+    cuda::batch_norm_forward(xb.p(), gam.data(), bet.data(), rm2.data(), 1, rv2.data(), 1, work, stats.data(), yb.p(),
+                             p);
+    std::memcpy(work, nan_work.data(), wn * sizeof(double));
+    cuda::batch_norm_backward(gb.p(), xb.p(), gam.data(), stats.data(), work, coef.data(), dxb.p(), dg.data(),
+                              db.data(), p);
+    cudaFree(work);
+    out[o][0] = yb.get();
+    out[o][1] = rm2;
+    out[o][2] = rv2;
+    out[o][3] = stats;
+    out[o][4] = dxb.get();
+    out[o][5] = dg;
+    out[o][5].insert(out[o][5].end(), db.begin(), db.end());
+  }
+  emu::g_order = 0;
+  ++checks;
+  if (ref.calls != 4) {
+    std::printf("FAIL bn sync: %d merge calls, expected 2 a pass pair x 2 schedules [%s]\n", ref.calls, g_case.c_str());
+    ++fails;
+  }
+  std::vector<T> st1(3 * C), dgb1 = dg1;
+  dgb1.insert(dgb1.end(), db1.begin(), db1.end());
+  for (int64_t c = 0; c < C; ++c) {
+    st1[c] = mean_t[c];
+    st1[C + c] = inv_t[c];
+    st1[2 * C + c] = scale[c];
+  }
+  cmp(out[0][0], y1, "bn sync y", tol);
+  cmp(out[0][1], rm1, "bn sync running_mean", tol);
+  cmp(out[0][2], rv1, "bn sync running_var", tol);
+  cmp(out[0][3], st1, "bn sync stats", tol);
+  cmp(out[0][4], dx1, "bn sync dx", tol * 10);
+  cmp(out[0][5], dgb1, "bn sync dgamma, dbeta", tol * 10);
+  for (int k = 0; k < 6; ++k) same_bits(out[0][k], out[1][k], "bn sync out " + std::to_string(k));
+}
+
 int main(int argc, char** argv) {
   const int iters = argc > 1 ? std::atoi(argv[1]) : 60;
   for (int it = 0; it < iters; ++it) {
@@ -252,5 +386,13 @@ int main(int argc, char** argv) {
   ln_case<double>(1000, 130, 0, 1e-12);
   gn_case<float>(5, 7, 6, 3, 0, 2e-5);  // 15 (image, group) pairs: more than the emulated grid cap
   gn_case<double>(2, 300, 8, 8, 1, 1e-12);
+  // synchronised batch norm, as one rank of two: small and odd channel counts, unequal shares,
+  // many row groups, the scalar path
+  for (int it = 0; it < 6; ++it) {
+    const int64_t C = it % 3 == 0 ? ri(1, 9) : (it % 3 == 1 ? 4 * ri(8, 40) : ri(33, 200));
+    const int64_t ra = ri(1, 3) == 1 ? ri(1, 8) : ri(9, 3000 / int(C) + 10), rb = ri(1, 200);
+    if (it % 2) bn_sync_case<double>(ra, rb, C, it == 3, 1e-12);
+    else bn_sync_case<float>(ra, rb, C, it == 4, 2e-5);
+  }
   return finish("batch_norm+layer_norm+group_norm");
 }

@@ -27,8 +27,21 @@ inline int64_t norm_row_groups(int64_t rows, int64_t C) {
   return std::max<int64_t>(1, std::min(by_blocks, by_rows));
 }
 // Doubles of `work` that batch_norm_forward (training), batch_norm_backward and
-// layer_norm_backward (for dgamma / dbeta) need: two partial sums per group and channel.
-inline int64_t norm_workspace(int64_t rows, int64_t C) { return 2 * norm_row_groups(rows, C) * C; }
+// layer_norm_backward (for dgamma / dbeta) need: two partial sums per group and channel,
+// and 3 C more for synchronised batch norm's per-channel figures.
+inline int64_t norm_workspace(int64_t rows, int64_t C) { return 2 * norm_row_groups(rows, C) * C + 3 * C; }
+
+// Synchronised batch norm (training over several processes, ops/batch_norm.hpp): the
+// launchers hand this rank's per-channel figures (double, on the host) to a merge function,
+// which combines them over the ranks and returns the rows over all ranks; the launcher goes
+// on with the result. Null functions: this process alone.
+struct BatchNormSync {
+  // Forward: mean and biased variance of this rank's `rows` rows in, every rank's out.
+  int64_t (*merge_stats)(void* ctx, double* mean, double* var, int64_t C, int64_t rows) = nullptr;
+  // Backward: this rank's sum_r g and sum_r g (x - mean) in, every rank's out.
+  int64_t (*merge_sums)(void* ctx, double* sum_g, double* sum_gx, int64_t C, int64_t rows) = nullptr;
+  void* ctx = nullptr;
+};
 
 struct BatchNormParams {
   int64_t rows = 0, channels = 0;
@@ -36,6 +49,7 @@ struct BatchNormParams {
   double momentum = 0.99;  // Keras convention: running = momentum * running + (1 - momentum) * batch
   bool training = true;
   bool unbiased_running_var = false;
+  BatchNormSync sync;  // training only
 };
 
 namespace impl {
@@ -49,8 +63,13 @@ void batch_norm_forward(const T* x, const T* gamma, const T* beta, T* running_me
                         T* running_var, int64_t running_var_stride, double* work, T* stats, T* y,
                         const BatchNormParams& p, Stream s = {});
 
+// With p.sync, the statistics are every rank's: this rank's mean and var go through
+// merge_stats (a wait for the device and two small copies), and the running buffers take
+// the merged figures, unbiased by the rows over all ranks.
+//
 // Backward from forward's x and stats. dbeta = sum_r g, dgamma = sum_r g (x - mean) * inv_std;
-// dx: training a (g - mg) - b (x - mean) (math/norm.hpp), eval g * gamma * inv_std.
+// dx: training a (g - mg) - b (x - mean) (math/norm.hpp), eval g * gamma * inv_std. With
+// p.sync (training), dx takes every rank's sums (merge_sums), dgamma and dbeta this rank's.
 // work: norm_workspace(rows, C) doubles, unless only dx is wanted in eval; coef: [3, C] T
 // scratch when dx is wanted.
 template <class T>

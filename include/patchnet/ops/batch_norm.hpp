@@ -23,9 +23,12 @@
 // adds them per channel in a fixed order and updates the running buffers on the device,
 // then the normalise kernel (threads along C, vectorised). Backward: per-block partials of
 // sum g and sum g (x - mean), fixed-order final sums, then dx. Deterministic, no atomics;
-// no host synchronisation (the running buffers never leave the device).
+// no host synchronisation (the running buffers never leave the device), except when
+// synchronised: then each batch norm waits for the device twice per step to merge its
+// per-channel figures over the ranks on the host (2 x C doubles, host collectives).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -47,8 +50,8 @@ struct BatchNormOptions {
   bool unbiased_running_var = false;  // Keras updates moving_variance with the biased batch
                                       // variance; PyTorch uses the unbiased one (true)
   // Synchronised batch norm (PyTorch's SyncBatchNorm): training statistics, and the sums of
-  // the input gradient, over the rows of every rank of this group (CPU). Null: this
-  // process's rows only.
+  // the input gradient, over the rows of every rank of this group (CPU and CUDA). Null:
+  // this process's rows only.
   dist::Group* sync = nullptr;
 };
 
@@ -94,6 +97,43 @@ std::vector<double> channel_values(const Tensor<T>& v, int64_t C, double fill) {
   return out;
 }
 
+// Sync batch norm: this rank's per-channel mean and biased variance over `rows` rows become
+// those over every rank's rows (Chan's merge in two all-reduces: counts and sums give the
+// mean; each rank's M2 plus its rows' offset from that mean gives the variance). Returns
+// the rows over all ranks.
+inline int64_t sync_batch_stats(dist::Group& g, int64_t rows, std::vector<double>& mean, std::vector<double>& var) {
+  const size_t C = mean.size();
+  int64_t total = rows;
+  g.all_reduce_sum(&total, 1);
+  std::vector<double> sum(C), m2(C);
+  for (size_t c = 0; c < C; ++c) sum[c] = mean[c] * static_cast<double>(rows);
+  g.all_reduce_sum(sum.data(), static_cast<int64_t>(C));
+  for (size_t c = 0; c < C; ++c) {
+    const double global_mean = sum[c] / static_cast<double>(total), d = mean[c] - global_mean;
+    m2[c] = (var[c] + d * d) * static_cast<double>(rows);
+    mean[c] = global_mean;
+  }
+  g.all_reduce_sum(m2.data(), static_cast<int64_t>(C));
+  for (size_t c = 0; c < C; ++c) var[c] = m2[c] / static_cast<double>(total);
+  return total;
+}
+
+// The merge functions of cuda::BatchNormSync, over the dist::Group in ctx.
+inline int64_t cuda_merge_stats(void* ctx, double* mean, double* var, int64_t C, int64_t rows) {
+  std::vector<double> m(mean, mean + C), v(var, var + C);
+  const int64_t total = sync_batch_stats(*static_cast<dist::Group*>(ctx), rows, m, v);
+  std::copy(m.begin(), m.end(), mean);
+  std::copy(v.begin(), v.end(), var);
+  return total;
+}
+inline int64_t cuda_merge_sums(void* ctx, double* sum_g, double* sum_gx, int64_t C, int64_t rows) {
+  dist::Group& g = *static_cast<dist::Group*>(ctx);
+  g.all_reduce_sum(sum_g, C);
+  g.all_reduce_sum(sum_gx, C);
+  g.all_reduce_sum(&rows, 1);
+  return rows;
+}
+
 // The CUDA path of batch_norm (inputs already checked, all on one CUDA device).
 template <class T>
 Tensor<T> batch_norm_cuda(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta,
@@ -108,6 +148,7 @@ Tensor<T> batch_norm_cuda(const Tensor<T>& x, const Tensor<T>& gamma, const Tens
   p.momentum = opt.momentum;
   p.training = training;
   p.unbiased_running_var = opt.unbiased_running_var;
+  if (training && opt.sync && opt.sync->distributed()) p.sync = {&cuda_merge_stats, &cuda_merge_sums, opt.sync};
   const Tensor<T> xc = x.detach().contiguous();
   const Tensor<T> gd = gamma.defined() ? gamma.detach().contiguous() : Tensor<T>();
   const Tensor<T> bd = beta.defined() ? beta.detach().contiguous() : Tensor<T>();
@@ -141,27 +182,6 @@ Tensor<T> batch_norm_cuda(const Tensor<T>& x, const Tensor<T>& gamma, const Tens
     return std::vector<Tensor<T>>{gx, ggamma, gbeta};
   });
   return y;
-}
-
-// Sync batch norm: this rank's per-channel mean and biased variance over `rows` rows become
-// those over every rank's rows (Chan's merge in two all-reduces: counts and sums give the
-// mean; each rank's M2 plus its rows' offset from that mean gives the variance). Returns
-// the rows over all ranks.
-inline int64_t sync_batch_stats(dist::Group& g, int64_t rows, std::vector<double>& mean, std::vector<double>& var) {
-  const size_t C = mean.size();
-  int64_t total = rows;
-  g.all_reduce_sum(&total, 1);
-  std::vector<double> sum(C), m2(C);
-  for (size_t c = 0; c < C; ++c) sum[c] = mean[c] * static_cast<double>(rows);
-  g.all_reduce_sum(sum.data(), static_cast<int64_t>(C));
-  for (size_t c = 0; c < C; ++c) {
-    const double global_mean = sum[c] / static_cast<double>(total), d = mean[c] - global_mean;
-    m2[c] = (var[c] + d * d) * static_cast<double>(rows);
-    mean[c] = global_mean;
-  }
-  g.all_reduce_sum(m2.data(), static_cast<int64_t>(C));
-  for (size_t c = 0; c < C; ++c) var[c] = m2[c] / static_cast<double>(total);
-  return total;
 }
 
 // The CPU path of batch_norm and gelu_batch_norm (inputs checked): batch norm of pre(x).
@@ -265,8 +285,6 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>
                      const Tensor<T>& running_var, bool training, const BatchNormOptions& opt = {}) {
   const Device dev = detail::common_device<T>("batch_norm", {&x, &gamma, &beta, &running_mean, &running_var});
   detail::check_batch_norm("batch_norm", x, gamma, beta, running_mean, running_var, training, opt);
-  PN_CHECK(!(dev.is_cuda() && training && opt.sync && opt.sync->distributed()),
-           "batch_norm: synchronised batch norm runs on the CPU only (no NCCL path yet); input on ", dev);
   if (dev.is_cuda()) return detail::batch_norm_cuda(x, gamma, beta, running_mean, running_var, training, opt);
   return detail::batch_norm_cpu("batch_norm", x, gamma, beta, running_mean, running_var, training, opt,
                                 cpu::Identity{});
