@@ -75,6 +75,18 @@ TEST_CASE("dist: without synchronised BatchNorm, every rank still holds the same
   CHECK(max_rel_diff(state_of(*d.model), state_of(*one.model)) > 1e-4);
 }
 
+TEST_CASE("dist: with dropout and drop path, two ranks drop what one process drops") {
+  Run one(Device::cpu(), Model::ShiftViT), d(Device::cpu(), Model::ShiftViT);
+  run_training(one, alone(2));
+  run_training(d, shared(false, 2, ""));  // ShiftViT normalises with LayerNorm: no BatchNorm to sync
+  CHECK(dist::identical_across_ranks(*world, *d.model));
+  const double diff = max_rel_diff(state_of(*d.model), state_of(*one.model));
+  INFO("largest relative difference from one process: ", diff);
+  CHECK(diff < 2e-5);
+  CHECK(d.masks.offset() == one.masks.offset());  // the mask counter a checkpoint saves
+  CHECK(one.masks.offset() > 0);
+}
+
 TEST_CASE("dist: a checkpoint written by two ranks resumes in one process, and one process's in two") {
   const SharedDir two_then_one("two_then_one"), one_then_two("one_then_two");
   Run ref;

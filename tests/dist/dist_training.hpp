@@ -16,6 +16,7 @@
 
 #include "patchnet/dist/data_parallel.hpp"
 #include "patchnet/models/convmixer.hpp"
+#include "patchnet/models/shiftvit.hpp"
 #include "patchnet/optim/adam.hpp"
 #include "patchnet/train/trainer.hpp"
 
@@ -32,14 +33,22 @@ inline double max_rel_diff(const std::vector<float>& a, const std::vector<float>
   return worst;
 }
 
+enum class Model { ConvMixer, ShiftViT };  // ShiftViT: dropout and drop path, LayerNorm
+
 struct Run {
-  std::shared_ptr<models::ConvMixer<float>> model;
+  std::shared_ptr<nn::Module<float>> model;
   std::unique_ptr<optim::AdamW<float>> opt;
   Generator masks{7};
-  explicit Run(Device device = Device::cpu()) {
+  explicit Run(Device device = Device::cpu(), Model kind = Model::ConvMixer) {
     Generator init(3);
-    model = std::make_shared<models::ConvMixer<float>>(
-        models::ConvMixerConfig{.width = 8, .depth = 2, .kernel = 3, .softmax_head = false}, init);
+    if (kind == Model::ConvMixer)
+      model = std::make_shared<models::ConvMixer<float>>(
+          models::ConvMixerConfig{.width = 8, .depth = 2, .kernel = 3, .softmax_head = false}, init);
+    else
+      model = std::make_shared<models::ShiftViT<float>>(
+          models::ShiftViTConfig{
+              .patch = 4, .dim = 8, .depths = {1, 2}, .num_div = 4, .mlp_dropout = 0.3, .drop_path = 0.4},
+          init, &masks);
     model->to(device);
     opt = std::make_unique<optim::AdamW<float>>(*model, optim::AdamWOptions::keras(1e-2));
   }

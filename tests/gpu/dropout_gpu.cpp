@@ -3,6 +3,7 @@
 // bit-identical to the CPU's for the same generator state, at realistic sizes.
 #include "gpu/gpu_runner.hpp"
 #include "patchnet/ops/dropout.hpp"
+#include "support/shard_masks.hpp"
 
 using namespace patchnet;
 
@@ -86,4 +87,12 @@ TEST_CASE("cuda: dropout keeps about 1 - p of a large tensor") {
   const double frac = static_cast<double>(kept) / static_cast<double>(v.size());
   CHECK(frac > 0.895);
   CHECK(frac < 0.905);
+}
+
+TEST_CASE("cuda: a batch shard's dropout and drop_path masks are its rows of the CPU's global draw") {
+  for (bool dp : {false, true}) {
+    test::check_shard_masks<float>(Device::cuda(), dp, {16, 8, 8, 32}, 8, 8, 0.3, 41);
+    test::check_shard_masks<float>(Device::cuda(), dp, {9, 3, 1, 5}, 3, 4, 0.5, 42);  // skew 1: the buffered path
+    test::check_shard_masks<double>(Device::cuda(), dp, {7, 2, 3}, 5, 2, 0.4, 43);
+  }
 }

@@ -9,6 +9,7 @@
 #include "patchnet/math/philox.hpp"
 #include "patchnet/ops/dropout.hpp"
 #include "support/test_util.hpp"
+#include "support/shard_masks.hpp"
 
 using namespace patchnet;
 using patchnet::test::check_close;
@@ -151,4 +152,19 @@ TEST_CASE("dropout, drop_path: bad probability or input throws naming the op") {
   CHECK_THROWS_PN(drop_path(x, 1.5, true, gen), "drop_path: drop probability p = 1.5 is outside [0, 1)");
   CHECK_THROWS_PN(drop_path(Tensor<float>::scalar(1.0f), 0.5, true, gen), "drop_path: input [] has no batch dimension");
   CHECK_THROWS_PN(dropout(Tensor<float>(), 0.5, true, gen), "dropout: input is undefined");
+}
+
+TEST_CASE("dropout, drop_path: a batch shard keeps its rows of the global batch's draw") {
+  for (bool dp : {false, true}) {
+    test::check_shard_masks<float>(Device::cpu(), dp, {8, 4, 4, 8}, 4, 4, 0.3, 31);  // rows of whole Philox blocks
+    test::check_shard_masks<float>(Device::cpu(), dp, {9, 3, 1, 5}, 3, 4, 0.5, 32);  // 15-element rows: skew 1
+    test::check_shard_masks<double>(Device::cpu(), dp, {7, 2, 3}, 5, 2, 0.4, 33);    // skew 2, the last rows
+    test::check_shard_masks<float>(Device::cpu(), dp, {6, 13}, 0, 3, 0.2, 34);       // the first share
+  }
+  // An input whose dimension 0 is not the shard's rows draws as usual (the shard is ignored).
+  Generator a(9), b(9);
+  b.set_batch_shard({2, 4, 8});
+  const Tensor<float> x = Tensor<float>::ones({5, 7});
+  check_close(dropout(x, 0.5, true, b), dropout(x, 0.5, true, a), 0, 0, "dropout of 5 rows with a 4-row shard");
+  CHECK(a.offset() == b.offset());
 }

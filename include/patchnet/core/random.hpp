@@ -32,9 +32,21 @@ class Generator {
     return base;
   }
 
+  // Data parallel: this process holds rows [first, first + rows) of a global batch of
+  // `global` rows. A mask op (ops/dropout.hpp) whose input has `rows` rows in dimension 0
+  // then reserves the global batch's draw and keeps its own rows' part of it, so N ranks
+  // drop what one process drops and the counter moves as one process's does. The Trainer
+  // sets it for each training step; global == 0 (the default): off.
+  struct BatchShard {
+    int64_t first = 0, rows = 0, global = 0;
+  };
+  void set_batch_shard(BatchShard s) { shard_ = s; }
+  const BatchShard& batch_shard() const { return shard_; }
+
  private:
   uint64_t seed_ = 0;
   uint64_t offset_ = 0;
+  BatchShard shard_;
 };
 
 // The process-wide generator used where none is passed.

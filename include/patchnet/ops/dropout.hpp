@@ -12,6 +12,10 @@
 //   floor(keep + U[0,1)) per sample, i.e. kept with probability keep. Saves the N factors
 //   (0 or 1/keep, a tensor on x's device); backward gx = g * factor[n].
 //
+// Both, with a batch shard on gen (data parallel, Generator::set_batch_shard) and an input
+//   of the shard's rows: the global batch's draw is reserved and this rank takes the part
+//   of its rows (dropout: elements first * row .. of the global draw, row = numel / rows;
+//   drop path: samples first ..), so N ranks keep exactly what one process keeps.
 // Both: p must lie in [0, 1) (p = 1 would keep nothing and scale by 1/0). In eval
 // (!training) or with p == 0 they return x itself, draw nothing from gen, and record
 // nothing. Layout: any packed tensor (drop_path: dimension 0 is the batch).
@@ -51,6 +55,21 @@ void dropout_run(const T* x, T* y, int64_t n, const math::DropoutParams& dp, Dev
     PN_CUDA("dropout", cuda::dropout_apply(x, y, n, dp));
   }
 }
+// Dropout of packed x into packed y whose elements start `skip` (0..3) words into the
+// draw's first Philox block (a rank's share of a global draw): the kernels start at a
+// block boundary, so then the values go through buffers with `skip` leading slots.
+template <class T>
+void dropout_tensor(const Tensor<T>& x, const Tensor<T>& y, const math::DropoutParams& dp, int64_t skip) {
+  const int64_t n = x.numel();
+  const Device device = x.device();
+  if (skip == 0) return dropout_run(x.data(), y.data(), n, dp, device);
+  auto flat = [n](const Tensor<T>& t, int64_t at) { return make_view(t, Shape{n}, Strides{1}, at); };
+  const Tensor<T> in = Tensor<T>::zeros({n + skip}, device), out = Tensor<T>::empty({n + skip}, device);
+  flat(in, skip).copy_(flat(x, x.offset()));
+  dropout_run(in.data(), out.data(), n + skip, dp, device);
+  flat(y, y.offset()).copy_(flat(out, skip));
+}
+
 template <class T>
 void scale_rows_run(const T* x, const T* factor, T* y, int64_t rows, int64_t row_len, Device device) {
   if (device.is_cpu()) cpu::scale_rows(x, factor, y, rows, row_len);
@@ -66,16 +85,23 @@ Tensor<T> dropout(const Tensor<T>& x, double p, bool training, Generator& gen) {
   const int64_t n = x.numel();
   math::DropoutParams dp;
   dp.seed = gen.seed();
-  dp.base = gen.reserve(math::philox_blocks(static_cast<uint64_t>(n)));
+  int64_t skip = 0;  // words of the first Philox block before this tensor's first element
+  if (const auto& sh = gen.batch_shard(); sh.global > 0 && x.dim() >= 1 && x.size(0) == sh.rows && sh.rows > 0) {
+    const auto row = static_cast<uint64_t>(n / sh.rows), start = static_cast<uint64_t>(sh.first) * row;
+    dp.base = gen.reserve(math::philox_blocks(static_cast<uint64_t>(sh.global) * row)) + start / 4;
+    skip = static_cast<int64_t>(start % 4);
+  } else {
+    dp.base = gen.reserve(math::philox_blocks(static_cast<uint64_t>(n)));
+  }
   dp.threshold = math::keep_threshold(1.0 - p);
   dp.scale = 1.0 / (1.0 - p);
   const Tensor<T> xc = x.detach().contiguous();
   Tensor<T> y = Tensor<T>::empty(x.shape(), x.device());
-  detail::dropout_run(xc.data(), y.data(), n, dp, x.device());
-  autograd::record<T>("dropout", {x}, {y}, [dp](const auto& g, const auto&) {
+  detail::dropout_tensor(xc, y, dp, skip);
+  autograd::record<T>("dropout", {x}, {y}, [dp, skip](const auto& g, const auto&) {
     const Tensor<T> gc = g[0].contiguous();
     Tensor<T> gx = Tensor<T>::empty(gc.shape(), gc.device());
-    detail::dropout_run(gc.data(), gx.data(), gc.numel(), dp, gc.device());
+    detail::dropout_tensor(gc, gx, dp, skip);
     return std::vector<Tensor<T>>{gx};
   });
   return y;
@@ -88,13 +114,18 @@ Tensor<T> drop_path(const Tensor<T>& x, double p, bool training, Generator& gen)
   detail::check_drop_probability("drop_path", p);
   if (!training || p == 0.0) return x;
   const int64_t N = x.size(0), row = N > 0 ? x.numel() / N : 0;
-  const uint64_t seed = gen.seed(), base = gen.reserve(math::philox_blocks(static_cast<uint64_t>(N)));
+  const auto& sh = gen.batch_shard();
+  const bool shard = sh.global > 0 && N == sh.rows && N > 0;  // this rank's samples of a global draw
+  const uint64_t seed = gen.seed(), first = shard ? static_cast<uint64_t>(sh.first) : 0;
+  const uint64_t base = gen.reserve(math::philox_blocks(static_cast<uint64_t>(shard ? sh.global : N)));
   const uint32_t threshold = math::keep_threshold(1.0 - p);
   const T scale = static_cast<T>(1.0 / (1.0 - p));
   Tensor<T> factor = Tensor<T>::empty({N}, x.device());
-  if (x.is_cpu()) {
-    T* f = factor.data();
-    for (int64_t i = 0; i < N; ++i) f[i] = math::dropout_factor(seed, base, static_cast<uint64_t>(i), threshold, scale);
+  if (x.is_cpu() || shard) {  // a shard's N factors are made on the host (N is a batch share)
+    Tensor<T> f = x.is_cpu() ? factor : Tensor<T>::empty({N});
+    for (int64_t i = 0; i < N; ++i)
+      f.data()[i] = math::dropout_factor(seed, base, first + static_cast<uint64_t>(i), threshold, scale);
+    if (!x.is_cpu()) factor.copy_(f);
   } else {
     PN_CUDA("drop_path", cuda::drop_path_factors(factor.data(), N, seed, base, threshold, scale));
   }

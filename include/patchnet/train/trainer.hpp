@@ -19,7 +19,9 @@
 // loaders make its share of every global batch; each rank scales its loss by its share of
 // the global batch, so the gradients summed over the ranks (one all-reduce, dist/
 // data_parallel.hpp) are those of the global batch's mean loss, and every rank applies the
-// same update. Rank 0's parameters and buffers are broadcast when fit() starts, its buffers
+// same update; dropout and drop path draw the global batch's masks and keep their rows
+// (Generator::set_batch_shard), so the masks, and the mask counter saved in checkpoints,
+// are one process's. Rank 0's parameters and buffers are broadcast when fit() starts, its buffers
 // after every step unless BatchNorm is synchronised (sync_batch_norm). Metrics and
 // evaluations are summed over the ranks, so every rank takes the same decisions (early
 // stopping, best checkpoint, Ctrl-C); rank 0 alone writes files and lines. On GPUs, pass
@@ -293,6 +295,11 @@ class Trainer {
       bool stop = false;
       while (!stop && train.next(b)) {
         const double lr = cfg_.lr(opt_.steps());
+        if (group_) {  // dropout masks: this rank's rows of the global batch's draw
+          const int64_t rows = b.labels.numel();
+          masks_.set_batch_shard(
+              {dist::shard_of(b.global_size, group_->rank(), group_->size()).lo, rows, b.global_size});
+        }
         const Tensor<T> out = model_(b.images.to(cfg_.device));
         const Tensor<T> loss = classification_loss(out, b.labels.to(cfg_.device), cfg_.loss);
         opt_.zero_grad();
@@ -303,6 +310,7 @@ class Trainer {
         } else {
           loss.backward();
         }
+        masks_.set_batch_shard({});
         opt_.step(lr);
         if (group_ && !cfg_.sync_batch_norm) dist::broadcast_buffers(*group_, model_);
         last_lr_ = lr;
