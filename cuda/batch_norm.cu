@@ -85,12 +85,9 @@ __global__ void __launch_bounds__(kThreads)
     bn_column_kernel(const double* __restrict__ part, int G, const T* __restrict__ x, int64_t rows, int64_t C,
                      Tile tile, double* __restrict__ out) {
   __shared__ double red[2 * kThreads];
-  const int cl = threadIdx.x % tile.tc, lane = threadIdx.x / tile.tc;
-  const int64_t c = int64_t(blockIdx.x) * tile.tc + cl;
-  const bool active = lane < tile.lanes && c < C;
   double acc[2];
-  sum_partials(part, G, C, tile, c, lane, active, red, acc);
-  if (lane != 0 || c >= C) return;
+  const int64_t c = channel_sums(part, G, C, tile, red, acc);
+  if (c < 0) return;
   if constexpr (P == Partial::Stats) {
     const double n = static_cast<double>(rows), s1 = acc[0], m2 = acc[1] - s1 * (s1 / n);
     out[c] = static_cast<double>(x[c]) + s1 / n;
@@ -110,12 +107,9 @@ __global__ void __launch_bounds__(kThreads)
                           int64_t rv_stride, BatchNormParams p, Tile tile, T* __restrict__ stats) {
   __shared__ double red[2 * kThreads];
   const int64_t C = p.channels;
-  const int cl = threadIdx.x % tile.tc, lane = threadIdx.x / tile.tc;
-  const int64_t c = int64_t(blockIdx.x) * tile.tc + cl;
-  const bool active = lane < tile.lanes && c < C;
   double acc[2];
-  sum_partials(part, p.training ? G : 0, C, tile, c, lane, active, red, acc);
-  if (lane != 0 || c >= C) return;
+  const int64_t c = channel_sums(part, p.training ? G : 0, C, tile, red, acc);
+  if (c < 0) return;
   double mean, var;
   if (p.training) {
     const double n = static_cast<double>(p.rows);
@@ -175,12 +169,9 @@ __global__ void __launch_bounds__(kThreads)
                          T* __restrict__ dgamma, T* __restrict__ dbeta) {
   __shared__ double red[2 * kThreads];
   const int64_t C = p.channels;
-  const int cl = threadIdx.x % tile.tc, lane = threadIdx.x / tile.tc;
-  const int64_t c = int64_t(blockIdx.x) * tile.tc + cl;
-  const bool active = lane < tile.lanes && c < C;
   double acc[2];
-  sum_partials(part, G, C, tile, c, lane, active, red, acc);
-  if (lane != 0 || c >= C) return;
+  const int64_t c = channel_sums(part, G, C, tile, red, acc);
+  if (c < 0) return;
   const double sum_g = acc[0], sum_gx = acc[1];
   const T inv_std = stats[C + c];
   if (dbeta) dbeta[c] = static_cast<T>(sum_g);

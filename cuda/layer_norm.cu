@@ -143,11 +143,9 @@ __global__ void __launch_bounds__(kThreads)
     ln_param_final_kernel(const double* __restrict__ part, int G, int64_t C, Tile tile, T* __restrict__ dgamma,
                           T* __restrict__ dbeta) {
   __shared__ double red[2 * kThreads];
-  const int cl = threadIdx.x % tile.tc, lane = threadIdx.x / tile.tc;
-  const int64_t c = int64_t(blockIdx.x) * tile.tc + cl;
   double acc[2];
-  sum_partials(part, G, C, tile, c, lane, lane < tile.lanes && c < C, red, acc);
-  if (lane != 0 || c >= C) return;
+  const int64_t c = channel_sums(part, G, C, tile, red, acc);
+  if (c < 0) return;
   if (dgamma) dgamma[c] = static_cast<T>(acc[0]);
   if (dbeta) dbeta[c] = static_cast<T>(acc[1]);
 }

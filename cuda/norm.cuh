@@ -112,6 +112,17 @@ __device__ __forceinline__ void sum_partials(const double* __restrict__ part, in
   lane_reduce<2>(acc, red, tile, lane);
 }
 
+// The per-channel final kernels' start (one channel per column of the block, 1-D grid over
+// channel tiles): adds channel c's G partials; returns c in the thread that holds the sums
+// (lane 0 of the column), -1 in the others. Every thread of the block must call it.
+__device__ __forceinline__ int64_t channel_sums(const double* __restrict__ part, int G, int64_t C, const Tile& tile,
+                                                double* red, double (&acc)[2]) {
+  const int cl = threadIdx.x % tile.tc, lane = threadIdx.x / tile.tc;
+  const int64_t c = int64_t(blockIdx.x) * tile.tc + cl;
+  sum_partials(part, G, C, tile, c, lane, lane < tile.lanes && c < C, red, acc);
+  return lane == 0 && c < C ? c : -1;
+}
+
 // Blocks along y for a grid over row groups of `lanes` rows, `per_thread` rows per thread.
 inline unsigned row_blocks(int64_t rows, int lanes, int per_thread) {
   const int64_t b = (rows + int64_t(lanes) * per_thread - 1) / (int64_t(lanes) * per_thread);

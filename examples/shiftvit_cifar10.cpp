@@ -23,6 +23,7 @@
 #include "patchnet/ops/activation.hpp"
 #include "patchnet/optim/adam.hpp"
 #include "patchnet/optim/schedule.hpp"
+#include "patchnet/viz/grid.hpp"
 
 using namespace patchnet;
 using namespace patchnet::examples;
@@ -93,6 +94,41 @@ void predict(const Cli& cli, const Common& c, Model& model) {
       std::printf("%s %s %.2f%%", k ? "," : " |", names[order[k]].c_str(), 100.0 * p[order[k]]);
     std::printf("\n");
   }
+}
+
+// The seed's picture of predictions: the first nine test images (4x), each titled with the
+// model's class and confidence, and the true class below (red when wrong).
+void prediction_picture(const Cli& cli, const Common& c, Model& model, const data::ImageSet& test,
+                        const std::string& path) {
+  model.eval();
+  NoGrad no_grad;
+  const data::AugmentOptions aug = augment_of(cli, false);
+  const Shape shape = data::output_shape(aug, test.height, test.width, test.channels, false);
+  const auto& names = data::cifar10_class_names();
+  const int64_t n = std::min<int64_t>(9, test.n);
+  std::vector<std::vector<viz::Canvas>> rows(1);
+  for (int64_t i = 0; i < n; ++i) {
+    Tensor<float> x = Tensor<float>::empty({1, shape[0], shape[1], shape[2]});
+    data::augment_image(test.image(i), test.height, test.width, test.channels, x.data(), aug, false, 0, 0, 0);
+    const std::vector<float> p = softmax(model(x.to(c.device)).to(Device::cpu()), -1).to_vector();
+    const auto best = static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+    const auto truth = static_cast<size_t>(test.labels[static_cast<size_t>(i)]);
+    char title[64];
+    std::snprintf(title, sizeof title, "%s %.1f%%", names[best].c_str(), 100.0 * p[best]);
+    const std::string below = "true: " + names[truth];
+    const int scale = 4, w = static_cast<int>(test.width) * scale, h = static_cast<int>(test.height) * scale;
+    viz::Canvas cell(std::max({w, viz::Canvas::text_width(title), viz::Canvas::text_width(below)}) + 8, h + 34);
+    cell.text((cell.width() - viz::Canvas::text_width(title)) / 2, 2, title, {0, 0, 0});
+    cell.blit(viz::image_rgb(test.image(i), static_cast<int>(test.height), static_cast<int>(test.width), scale),
+              (cell.width() - w) / 2, 16);
+    cell.text((cell.width() - viz::Canvas::text_width(below)) / 2, h + 20, below,
+              best == truth ? viz::Rgb{0, 110, 0} : viz::Rgb{200, 0, 0});
+    if (rows.back().size() == 3) rows.emplace_back();
+    rows.back().push_back(std::move(cell));
+  }
+  while (rows.back().size() < rows.front().size()) rows.back().emplace_back(1, 1);
+  viz::write_png(path, viz::labelled_grid(rows, {}));
+  std::cout << "picture: " << path << "\n";
 }
 
 constexpr const char* kName = "shiftvit_cifar10";
@@ -190,7 +226,11 @@ int main(int argc, char** argv) {
     print_summary(model, {size, size, 3}, tag);
 
     RunData d(c, kDefaults, augment_of(cli, true), augment_of(cli, false));
-    if (!c.evaluate.empty()) return evaluate_checkpoint(model, d, c, tag, kLoss, true);
+    if (!c.evaluate.empty()) {
+      evaluate_checkpoint(model, d, c, tag, kLoss, true);
+      if (c.writes()) prediction_picture(cli, c, model, d.splits.test, c.save + "/predictions.png");
+      return 0;
+    }
 
     optim::AdamW<float> opt(model, adamw_options(cli.get<std::string>("--adamw"), c.weight_decay));
     train::FitConfig fc = fit_config(cli, c, d, tag, kLoss, true);
@@ -200,6 +240,7 @@ int main(int argc, char** argv) {
                     {"--adamw", "--lr-start", "--warmup", "--image-size", "--dropout", "--drop-path", "--shift-group",
                      "--shift", "--num-div", "--eps"});
     fit_and_score(model, opt, masks, fc, d, c);
+    if (c.writes()) prediction_picture(cli, c, model, d.splits.test, c.save + "/predictions.png");
     return 0;
   });
 }
