@@ -1,6 +1,6 @@
 // The machine's ceilings, against which bench/steps.py reports each model's step: the FMA
 // peak of one and of all threads in float32 (AVX-512 vfmadd) and in bf16 (vdpbf16ps: pairs
-// of bf16 products summed into float32), the GEMM patchnet uses (cpu::gemm) at the models'
+// of bf16 products summed into float32; AMX tiles where there are), the GEMM patchnet uses (cpu::gemm) at the models'
 // shapes, and the memory bandwidth (a STREAM-like triad). The peak loops keep 12
 // independent accumulators, more than the FMA latency times the ports, so they measure
 // throughput; a CPU without the instruction reports an error row instead.
@@ -73,9 +73,12 @@ void peak(benchmark::State& state, bool bf16) {
 // C[M, N] = op(A) op(B) with all threads, as the layers call it: range(3) is 0 for A B (a
 // forward), 1 for A^T B (a weight gradient: A is stored [K, M]), 2 for A B^T (an input
 // gradient: B is stored [N, K]). gemm is cpu::gemm (patchnet's packed kernel for float),
-// gemm_eigen the Eigen product it replaced, timed in the same run.
-template <bool kEigen>
+// gemm_eigen the Eigen product it replaced, gemm_bf16 the bf16 policy's, timed in the same run.
+enum class Gemm { Packed, Eigen, Bf16 };
+template <Gemm kind_of_gemm>
 void gemm_case(benchmark::State& state) {
+  constexpr bool kEigen = kind_of_gemm == Gemm::Eigen;
+  const MatmulPrecisionScope scope(kind_of_gemm == Gemm::Bf16 ? MatmulPrecision::BF16 : MatmulPrecision::FP32);
   const int64_t M = state.range(0), N = state.range(1), K = state.range(2), kind = state.range(3);
   const bool ta = kind == 1, tb = kind == 2;
   const Tensor<float> a = ta ? bench::input({K, M}, 1) : bench::input({M, K}, 1);
@@ -90,8 +93,10 @@ void gemm_case(benchmark::State& state) {
   state.counters["FLOP/s"] = benchmark::Counter(
       2.0 * static_cast<double>(M * N * K) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
-void gemm(benchmark::State& state) { gemm_case<false>(state); }
-void gemm_eigen(benchmark::State& state) { gemm_case<true>(state); }
+void gemm(benchmark::State& state) { gemm_case<Gemm::Packed>(state); }
+void gemm_eigen(benchmark::State& state) { gemm_case<Gemm::Eigen>(state); }
+// cpu::gemm under the bf16 policy: AMX where the CPU and kernel allow, else AVX512-BF16.
+void gemm_bf16(benchmark::State& state) { gemm_case<Gemm::Bf16>(state); }
 
 // a = b + s c over 3 arrays of 64 MiB each (well past the caches), all threads: bytes/s
 // counts 2 reads and 1 write.
@@ -109,8 +114,45 @@ void triad(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(3 * n * static_cast<int64_t>(sizeof(float))) * state.iterations());
 }
 
+// AMX (TDPBF16PS: a 16 x 16 float tile += a 16 x 32 by 32 x 16 bf16 product, 16 384 FLOP)
+// on four independent accumulator tiles; built where the compiler targets AMX, run where
+// the kernel grants it (cpu::bf16_amx_available, the bf16 GEMM's own check).
+void peak_amx(benchmark::State& state) {
+#ifdef PATCHNET_HAVE_AMX_GEMM
+  if (!cpu::bf16_amx_available()) {
+    state.SkipWithError("AMX not permitted here (or PATCHNET_NO_AMX)");
+    return;
+  }
+  cpu::gemm_packed_detail::amx_configure_thread();
+  alignas(64) uint16_t a[16 * 32], b[16 * 32];
+  for (int i = 0; i < 16 * 32; ++i) a[i] = b[i] = 0x3C00;  // 2^-7
+  _tile_loadd(0, a, 64);
+  _tile_loadd(1, b, 64);
+  _tile_zero(4);  // tile numbers are immediates
+  _tile_zero(5);
+  _tile_zero(6);
+  _tile_zero(7);
+  for (auto _ : state)
+    for (int64_t t = 0; t < kInner / 16; ++t) {
+      _tile_dpbf16ps(4, 0, 1);
+      _tile_dpbf16ps(5, 0, 1);
+      _tile_dpbf16ps(6, 0, 1);
+      _tile_dpbf16ps(7, 0, 1);
+    }
+  alignas(64) float c[16 * 16];
+  _tile_stored(4, c, 64);
+  benchmark::DoNotOptimize(c[0]);
+  state.counters["FLOP/s"] = benchmark::Counter(
+      4.0 * 16 * 16 * 32 * 2 * static_cast<double>(kInner / 16) * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+#else
+  state.SkipWithError("not built for AMX (needs -march=native on a CPU with AMX-BF16)");
+#endif
+}
+
 }  // namespace
 
+BENCHMARK(peak_amx)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(peak, fma_f32, false)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK_CAPTURE(peak, dpbf16, true)->Threads(1)->Threads(2)->UseRealTime();
 // ConvMixer's pointwise [128*16*16, 256] x [256, 256] and its two gradients; ShiftViT's
@@ -130,4 +172,5 @@ void gemm_shapes(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(gemm)->Apply(gemm_shapes);
 BENCHMARK(gemm_eigen)->Apply(gemm_shapes);
+BENCHMARK(gemm_bf16)->Apply(gemm_shapes);
 BENCHMARK(triad)->Unit(benchmark::kMillisecond)->UseRealTime();

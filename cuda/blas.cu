@@ -1,16 +1,14 @@
 // cuBLAS GEMM behind the row-major interface of cuda/blas.hpp. A row-major [M, N] matrix
 // is a column-major [N, M] one, so C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T
 // with the operands swapped; no data moves.
-#include <atomic>
 #include <mutex>
 
 #include "check.cuh"
+#include "patchnet/core/precision.hpp"
 #include "patchnet/cuda/blas.hpp"
 
 namespace patchnet::cuda {
 namespace {
-
-std::atomic<bool> g_allow_tf32{false};
 
 cublasHandle_t handle_for(int device) {
   static std::mutex mu;
@@ -24,10 +22,17 @@ cublasHandle_t handle_for(int device) {
   return handles[device];
 }
 
+// Float under the matmul precision policy (core/precision.hpp): fp32 is Sgemm; tf32 and bf16
+// are cuBLAS's fast compute types, which round the inputs and accumulate in float.
 cublasStatus_t gemm_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
                          const float* alpha, const float* a, int lda, const float* b, int ldb, const float* beta,
                          float* c, int ldc) {
-  return cublasSgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const MatmulPrecision p = matmul_precision();
+  if (p == MatmulPrecision::FP32) return cublasSgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const cublasComputeType_t compute =
+      p == MatmulPrecision::TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F_FAST_16BF;
+  return cublasGemmEx(h, ta, tb, m, n, k, alpha, a, CUDA_R_32F, lda, b, CUDA_R_32F, ldb, beta, c, CUDA_R_32F, ldc,
+                      compute, CUBLAS_GEMM_DEFAULT);
 }
 cublasStatus_t gemm_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
                          const double* alpha, const double* a, int lda, const double* b, int ldb, const double* beta,
@@ -39,9 +44,6 @@ cublasStatus_t gemm_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation
 
 namespace impl {
 
-void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
-bool allow_tf32() { return g_allow_tf32; }
-
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc, int device, Stream s) {
@@ -52,7 +54,6 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   cublasHandle_t h = handle_for(device);
   PN_CUDA_CHECK(cudaSetDevice(device));
   PN_CUBLAS_CHECK(cublasSetStream(h, detail::stream_of(s.handle)));
-  PN_CUBLAS_CHECK(cublasSetMathMode(h, g_allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   const cublasOperation_t opb = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t opa = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   PN_CUBLAS_CHECK(gemm_call(h, opb, opa, static_cast<int>(N), static_cast<int>(M), static_cast<int>(K), &alpha, B,
@@ -66,8 +67,6 @@ template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const 
 
 }  // namespace impl
 
-PN_CUDA_REGISTER_FUNCTION(set_allow_tf32);
-PN_CUDA_REGISTER_FUNCTION(allow_tf32);
 PN_CUDA_REGISTER(gemm, float, double);
 
 }  // namespace patchnet::cuda

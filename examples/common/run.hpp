@@ -28,6 +28,7 @@
 #include <typeinfo>
 
 #include "common/cli.hpp"
+#include "patchnet/core/precision.hpp"
 #include "patchnet/cuda/blas.hpp"
 #include "patchnet/data/cifar10.hpp"
 #include "patchnet/data/image_folder.hpp"
@@ -68,7 +69,8 @@ struct Common {
   int64_t epochs = 0, batch_size = 0, shuffle_buffer = 0, max_steps = 0, checkpoint_every = 0, train_limit = 0,
           seed = 0;
   double lr = 0, weight_decay = 0;
-  bool synthetic = false, progress = true, tf32 = false, allow_nonfinite = false, allow_changed_settings = false;
+  bool synthetic = false, progress = true, allow_nonfinite = false, allow_changed_settings = false;
+  MatmulPrecision matmul_precision = MatmulPrecision::FP32;
   bool distributed = false, sync_bn = false;
   Device device = Device::cpu();
   dist::Group* group = nullptr;  // --distributed: the MPI world
@@ -129,7 +131,9 @@ inline void add_common_flags(Cli& cli, const Defaults& d, const std::string& nam
   cli.add<bool>("--allow-nonfinite", false, "keep training when the loss becomes NaN or inf (default: stop)");
   cli.add<bool>("--allow-changed-settings", false,
                 "--resume even if --batch-size, --seed, --shuffle-buffer, --lr, ... differ from the checkpoint's");
-  cli.add<bool>("--tf32", false, "CUDA: allow TF32 tensor-core matrix products (faster, ~1e-3 relative error)");
+  cli.add<std::string>("--matmul-precision", "fp32",
+                       "fp32 | tf32 | bf16: float matrix products and convolutions round their inputs to this "
+                       "(float32 sums; bf16: AVX512-BF16 on the CPU, tensor cores on GPUs; tf32: GPUs only)");
   cli.section("data parallel");
   cli.add<bool>("--distributed", false,
                 "run as one rank of `mpirun -np N`: each rank takes an equal share of every batch of --batch-size "
@@ -161,7 +165,7 @@ inline Common read_common(const Cli& cli) {
   c.progress = !cli.get<bool>("--no-progress");
   c.allow_nonfinite = cli.get<bool>("--allow-nonfinite");
   c.allow_changed_settings = cli.get<bool>("--allow-changed-settings");
-  c.tf32 = cli.get<bool>("--tf32");
+  c.matmul_precision = parse_matmul_precision(cli.get<std::string>("--matmul-precision"));
   c.distributed = cli.get<bool>("--distributed");
   c.sync_bn = cli.get<bool>("--sync-bn");
   if (c.distributed) {  // join the MPI world first, so only rank 0 prints from here on
@@ -210,11 +214,12 @@ inline void check_common(Common& c) {
     }
     c.device = Device::cuda(index);
     cuda::set_device(index);  // clear errors: no GPU, no such index
-    cuda::set_allow_tf32(c.tf32);
     std::printf("device: cuda:%d, %s\n", index, cuda::device_name(index));
   } else {
     fail("--device '", c.device_name, "' must be cpu, cuda or cuda:N");
   }
+  set_matmul_precision(c.matmul_precision);
+  if (c.matmul_precision != MatmulPrecision::FP32) std::printf("matmul precision: %s\n", to_string(c.matmul_precision));
   if (c.group) {  // on GPUs, NCCL where the program has it
     c.group = &dist::on_device(*c.group, c.device);
     detail::error_group() = c.group;

@@ -12,7 +12,8 @@
 #include <mutex>
 #include <string>
 
-#include "device_memory.hpp"  // emu::is_device
+#include "device_memory.hpp"       // emu::is_device
+#include "patchnet/math/bf16.hpp"  // the compute types' rounding
 
 using cudaStream_t = void*;
 using cudaEvent_t = void*;
@@ -172,10 +173,25 @@ inline cublasStatus_t cublasCreate(cublasHandle_t* h) {
 inline cublasStatus_t cublasSetStream(cublasHandle_t, cudaStream_t) { return CUBLAS_STATUS_SUCCESS; }
 inline cublasStatus_t cublasSetMathMode(cublasHandle_t, cublasMath_t) { return CUBLAS_STATUS_SUCCESS; }
 
+enum cudaDataType_t { CUDA_R_32F = 0, CUDA_R_64F = 1 };
+enum cublasComputeType_t {
+  CUBLAS_COMPUTE_32F = 68,
+  CUBLAS_COMPUTE_32F_FAST_16BF = 75,
+  CUBLAS_COMPUTE_32F_FAST_TF32 = 77,
+};
+enum cublasGemmAlgo_t { CUBLAS_GEMM_DEFAULT = -1 };
+
 namespace emu {
-template <class T>
+struct Exact {
+  template <class T>
+  T operator()(T v) const {
+    return v;
+  }
+};
+// round: what the compute type does to each input (Exact, or bf16 / tf32 rounding).
+template <class T, class Round = Exact>
 cublasStatus_t gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const T* alpha, const T* a,
-                    int lda, const T* b, int ldb, const T* beta, T* c, int ldc) {
+                    int lda, const T* b, int ldb, const T* beta, T* c, int ldc, Round round = {}) {
   if (m < 0 || n < 0 || k < 0 || lda < (ta == CUBLAS_OP_N ? m : k) || ldb < (tb == CUBLAS_OP_N ? k : n) || ldc < m)
     return CUBLAS_STATUS_INVALID_VALUE;
   if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
@@ -188,8 +204,8 @@ cublasStatus_t gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, in
     for (int i = 0; i < m; ++i) {
       T s = 0;
       for (int p = 0; p < k; ++p) {
-        const T av = ta == CUBLAS_OP_N ? a[i + std::size_t(p) * lda] : a[p + std::size_t(i) * lda];
-        const T bv = tb == CUBLAS_OP_N ? b[p + std::size_t(j) * ldb] : b[j + std::size_t(p) * ldb];
+        const T av = round(ta == CUBLAS_OP_N ? a[i + std::size_t(p) * lda] : a[p + std::size_t(i) * lda]);
+        const T bv = round(tb == CUBLAS_OP_N ? b[p + std::size_t(j) * ldb] : b[j + std::size_t(p) * ldb]);
         s += av * bv;
       }
       T& out = c[i + std::size_t(j) * ldc];
@@ -203,6 +219,30 @@ inline cublasStatus_t cublasSgemm(cublasHandle_t, cublasOperation_t ta, cublasOp
                                   const float* alpha, const float* a, int lda, const float* b, int ldb,
                                   const float* beta, float* c, int ldc) {
   return emu::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+// Float products with a lower-precision compute type (the matmul precision policy): the
+// inputs rounded as the type says, accumulated in float.
+inline cublasStatus_t cublasGemmEx(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                                   const void* alpha, const void* a, cudaDataType_t at, int lda, const void* b,
+                                   cudaDataType_t bt, int ldb, const void* beta, void* c, cudaDataType_t ct, int ldc,
+                                   cublasComputeType_t compute, cublasGemmAlgo_t) {
+  if (at != CUDA_R_32F || bt != CUDA_R_32F || ct != CUDA_R_32F) return CUBLAS_STATUS_INVALID_VALUE;
+  const auto* al = static_cast<const float*>(alpha);
+  const auto* be = static_cast<const float*>(beta);
+  const auto* fa = static_cast<const float*>(a);
+  const auto* fb = static_cast<const float*>(b);
+  auto* fc = static_cast<float*>(c);
+  switch (compute) {
+    case CUBLAS_COMPUTE_32F:
+      return emu::gemm(ta, tb, m, n, k, al, fa, lda, fb, ldb, be, fc, ldc);
+    case CUBLAS_COMPUTE_32F_FAST_16BF:
+      return emu::gemm(ta, tb, m, n, k, al, fa, lda, fb, ldb, be, fc, ldc,
+                       [](float v) { return patchnet::math::round_bf16(v); });
+    case CUBLAS_COMPUTE_32F_FAST_TF32:
+      return emu::gemm(ta, tb, m, n, k, al, fa, lda, fb, ldb, be, fc, ldc,
+                       [](float v) { return patchnet::math::round_tf32(v); });
+  }
+  return CUBLAS_STATUS_INVALID_VALUE;
 }
 inline cublasStatus_t cublasDgemm(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
                                   const double* alpha, const double* a, int lda, const double* b, int ldb,

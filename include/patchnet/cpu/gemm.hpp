@@ -1,16 +1,21 @@
 // The one CPU matrix product: C = alpha * op(A) op(B) + beta * C on row-major matrices
 // with leading dimensions. Linear layers, pointwise and im2col convolutions all land here.
-// float goes to patchnet's packed kernel (cpu/gemm_packed.hpp); double, which the gradient
-// checks use, to Eigen (blocked, vectorised, multithreaded with OpenMP), as does float in
-// gemm_eigen, kept as the reference the benchmarks compare against.
+// float goes to patchnet's packed kernel (cpu/gemm_packed.hpp), or under the bf16 precision
+// policy (core/precision.hpp) to its bf16 twin (cpu/gemm_bf16.hpp); double, which the
+// gradient checks use, to Eigen (blocked, vectorised, multithreaded with OpenMP), as does
+// float in gemm_eigen, kept as the reference the benchmarks compare against.
 #pragma once
 
 #include <Eigen/Core>
+#include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 #include <type_traits>
 
+#include "patchnet/core/precision.hpp"
+#include "patchnet/cpu/gemm_bf16.hpp"
 #include "patchnet/cpu/gemm_packed.hpp"
 
 namespace patchnet::cpu {
@@ -50,12 +55,29 @@ inline bool float_gemm_uses_eigen() {
 // Skinny products (the involution network's 1x1 convolutions to 1 and 9 channels, from 3
 // and 1) would fill a thirty-second of the packed kernel's 14 x 32 tile with work: below 16
 // in any dimension they stay on Eigen.
+// A lower precision policy that the CPU cannot honour computes float32 and says so (once
+// per policy).
+inline bool cpu_bf16_products() {
+  const MatmulPrecision p = matmul_precision();
+  if (p == MatmulPrecision::FP32) return false;
+  if (p == MatmulPrecision::BF16 && bf16_gemm_available()) return true;
+  static std::atomic<bool> said[3] = {};
+  if (!said[static_cast<int>(p)].exchange(true))
+    std::fprintf(stderr, "patchnet: matmul precision %s: %s; CPU matrix products stay float32\n", to_string(p),
+                 p == MatmulPrecision::TF32 ? "CPUs have no TF32"
+                 : kBf16GemmBuilt           ? "the bf16 kernel is switched off (PATCHNET_NO_BF16)"
+                                            : "this build has no bf16 kernel (it needs AVX512-BF16 and -march=native)");
+  return false;
+}
+
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc) {
   if constexpr (std::is_same_v<T, float>)
-    if (M >= 16 && N >= 16 && K >= 16 && !float_gemm_uses_eigen())
+    if (M >= 16 && N >= 16 && K >= 16 && !float_gemm_uses_eigen()) {
+      if (cpu_bf16_products()) return gemm_packed_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       return gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
   gemm_eigen<T>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 

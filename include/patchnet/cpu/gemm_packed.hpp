@@ -48,20 +48,21 @@ typedef float VecU __attribute__((vector_size(kLanes * sizeof(float)), aligned(4
 inline Vec load(const float* p) { return *reinterpret_cast<const VecU*>(p); }
 inline void store(float* p, Vec v) { *reinterpret_cast<VecU*>(p) = v; }
 
-// 64-byte aligned float storage that only grows.
-class Buffer {
+// 64-byte aligned storage of E that only grows.
+template <class E>
+class BufferOf {
  public:
-  float* get(int64_t n) {
+  E* get(int64_t n) {
     if (n > size_) {
-      data_.assign(static_cast<size_t>(n + 16), 0.0f);
+      data_.assign(static_cast<size_t>(n + 64 / sizeof(E)), E{});
       size_ = n;
     }
     const auto addr = reinterpret_cast<std::uintptr_t>(data_.data());
-    return data_.data() + ((64 - addr % 64) % 64) / sizeof(float);
+    return data_.data() + ((64 - addr % 64) % 64) / sizeof(E);
   }
 
  private:
-  std::vector<float> data_;
+  std::vector<E> data_;
   int64_t size_ = 0;
 };
 
@@ -152,22 +153,43 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
     }
 }
 
-inline Buffer& a_buffer() {
-  thread_local Buffer b;
+// Per-thread packing buffers, one pair per packed element type.
+template <class E>
+BufferOf<E>& a_buffer() {
+  thread_local BufferOf<E> b;
   return b;
 }
-inline Buffer& b_buffer() {
-  thread_local Buffer b;
+template <class E>
+BufferOf<E>& b_buffer() {
+  thread_local BufferOf<E> b;
   return b;
 }
 
-}  // namespace gemm_packed_detail
+// The float32 format of the driver below: panels of floats, one k per step.
+struct F32 {
+  using Packed = float;
+  static constexpr int kMR = gemm_packed_detail::kMR, kNR = gemm_packed_detail::kNR;
+  static constexpr int64_t kKC = gemm_packed_detail::kKC, kMC = gemm_packed_detail::kMC;
+  static int64_t depth(int64_t kc) { return kc; }  // packed steps of a kc-deep slab
+  static void pack_a(bool t, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* d) {
+    gemm_packed_detail::pack_a(t, A, lda, i0, mc, p0, kc, d);
+  }
+  static void pack_b_panel(bool t, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t cols,
+                           float* d) {
+    gemm_packed_detail::pack_b_panel(t, B, ldb, p0, kc, j0, cols, d);
+  }
+  static void micro_kernel(int64_t kc, const float* a, const float* b, float* C, int64_t ldc, int64_t rows,
+                           int64_t cols, float alpha, bool overwrite) {
+    gemm_packed_detail::micro_kernel(kc, a, b, C, ldc, rows, cols, alpha, overwrite);
+  }
+};
 
-// Same contract as cpu::gemm (cpu/gemm.hpp): op(A) [M, K], op(B) [K, N], C [M, N];
-// beta == 0 ignores C's old contents (NaN included).
-inline void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                        int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  namespace d = gemm_packed_detail;
+// The BLIS loops around a format's packing and micro-kernel (F32 here; cpu/gemm_bf16.hpp's
+// bf16 pairs): the contract of gemm_packed.
+template <class Fmt>
+void run(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+         const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  using P = typename Fmt::Packed;
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f || (beta != 0.0f && beta != 1.0f)) {
     for (int64_t i = 0; i < M; ++i)
@@ -175,9 +197,10 @@ inline void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_
     if (K <= 0 || alpha == 0.0f) return;
     beta = 1.0f;
   }
-  const int64_t m_panels = (M + d::kMR - 1) / d::kMR, n_panels = (N + d::kNR - 1) / d::kNR;
+  const int64_t m_panels = (M + Fmt::kMR - 1) / Fmt::kMR, n_panels = (N + Fmt::kNR - 1) / Fmt::kNR;
   // K in equal slabs of at most kKC (288 is two of 144, not 256 and a thin 32).
-  const int64_t slabs = (K + d::kKC - 1) / d::kKC, kc_max = (K + slabs - 1) / slabs;
+  const int64_t slabs = (K + Fmt::kKC - 1) / Fmt::kKC, kc_max = (K + slabs - 1) / slabs;
+  const int64_t depth_max = Fmt::depth(kc_max);
   // Below about a million multiply-adds a second thread costs more than it saves.
   const int64_t grain = M * N * K >= (int64_t{1} << 20) ? 1 : m_panels;
 
@@ -186,27 +209,36 @@ inline void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_
   // thread against (M/threads)*N*K multiply-adds, and in exchange the threads never wait for
   // each other.
   parallel_for(0, m_panels, grain, [&](int64_t panel_lo, int64_t panel_hi) {
-    const int64_t lo = panel_lo * d::kMR, hi = std::min(M, panel_hi * d::kMR);
-    float* packed_a = d::a_buffer().get(d::kMC * kc_max);
-    float* packed_b = d::b_buffer().get(n_panels * d::kNR * kc_max);
+    const int64_t lo = panel_lo * Fmt::kMR, hi = std::min(M, panel_hi * Fmt::kMR);
+    P* packed_a = a_buffer<P>().get(Fmt::kMC * depth_max);
+    P* packed_b = b_buffer<P>().get(n_panels * Fmt::kNR * depth_max);
     for (int64_t p0 = 0; p0 < K; p0 += kc_max) {
-      const int64_t kc = std::min<int64_t>(kc_max, K - p0);
+      const int64_t kc = std::min<int64_t>(kc_max, K - p0), depth = Fmt::depth(kc);
       const bool overwrite = p0 == 0 && beta == 0.0f;
       for (int64_t c = 0; c < n_panels; ++c)
-        d::pack_b_panel(trans_b, B, ldb, p0, kc, c * d::kNR, std::min<int64_t>(d::kNR, N - c * d::kNR),
-                        packed_b + c * d::kNR * kc);
-      for (int64_t i0 = lo; i0 < hi; i0 += d::kMC) {
-        const int64_t rows = std::min<int64_t>(d::kMC, hi - i0);
-        d::pack_a(trans_a, A, lda, i0, rows, p0, kc, packed_a);
+        Fmt::pack_b_panel(trans_b, B, ldb, p0, kc, c * Fmt::kNR, std::min<int64_t>(Fmt::kNR, N - c * Fmt::kNR),
+                          packed_b + c * Fmt::kNR * depth);
+      for (int64_t i0 = lo; i0 < hi; i0 += Fmt::kMC) {
+        const int64_t rows = std::min<int64_t>(Fmt::kMC, hi - i0);
+        Fmt::pack_a(trans_a, A, lda, i0, rows, p0, kc, packed_a);
         for (int64_t c = 0; c < n_panels; ++c) {
-          const int64_t j0 = c * d::kNR, cols = std::min<int64_t>(d::kNR, N - j0);
-          for (int64_t r = 0; r < rows; r += d::kMR)
-            d::micro_kernel(kc, packed_a + r * kc, packed_b + c * d::kNR * kc, C + (i0 + r) * ldc + j0, ldc,
-                            std::min<int64_t>(d::kMR, rows - r), cols, alpha, overwrite);
+          const int64_t j0 = c * Fmt::kNR, cols = std::min<int64_t>(Fmt::kNR, N - j0);
+          for (int64_t r = 0; r < rows; r += Fmt::kMR)
+            Fmt::micro_kernel(kc, packed_a + r * depth, packed_b + c * Fmt::kNR * depth, C + (i0 + r) * ldc + j0, ldc,
+                              std::min<int64_t>(Fmt::kMR, rows - r), cols, alpha, overwrite);
         }
       }
     }
   });
+}
+
+}  // namespace gemm_packed_detail
+
+// Same contract as cpu::gemm (cpu/gemm.hpp): op(A) [M, K], op(B) [K, N], C [M, N];
+// beta == 0 ignores C's old contents (NaN included).
+inline void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                        int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm_packed_detail::run<gemm_packed_detail::F32>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace patchnet::cpu

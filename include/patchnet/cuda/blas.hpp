@@ -1,6 +1,6 @@
 // cuBLAS matrix products (cuda/blas.cu), float and double, row-major like cpu::gemm.
-// TF32 tensor-core math for float is off by default (results then match the CPU to
-// float rounding); allow it with set_allow_tf32(true) for speed.
+// Float products follow the matmul precision policy (core/precision.hpp): exact float32 by
+// default (results match the CPU to float rounding), TF32 or bf16 tensor-core math when set.
 #pragma once
 
 #include <cstdint>
@@ -13,12 +13,7 @@ namespace impl {
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc, int device = 0, Stream s = {});
-
-void set_allow_tf32(bool allow);
-bool allow_tf32();
 }  // namespace impl
 PN_CUDA_LAUNCHER(gemm)
-PN_CUDA_FUNCTION(set_allow_tf32)
-PN_CUDA_FUNCTION(allow_tf32)
 
 }  // namespace patchnet::cuda
