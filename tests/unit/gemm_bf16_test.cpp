@@ -94,7 +94,7 @@ const auto dispatched = [](auto... x) { cpu::gemm<float>(x...); };
 
 }  // namespace
 
-TEST_CASE("bf16: rounding to nearest even, infinities, NaN, denormals; TF32 likewise") {
+TEST_CASE("bf16 and TF32: rounding to nearest even, infinities, NaN, denormals") {
   CHECK(math::bf16_bits(1.0f) == 0x3F80);
   CHECK(math::bf16_bits(from_bits(0x3F808000u)) == 0x3F80);  // 1 + 2^-8: a tie, to even
   CHECK(math::bf16_bits(from_bits(0x3F818000u)) == 0x3F82);  // 1 + 3 * 2^-8: a tie, to even
