@@ -57,11 +57,13 @@ def main():
 
     peak1, peak2 = rate("peak/fma_f32/real_time/threads:1"), rate("peak/fma_f32/real_time/threads:2")
     bf1, bf2 = rate("peak/dpbf16/real_time/threads:1"), rate("peak/dpbf16/real_time/threads:2")
+    amx1, amx2 = rate("peak_amx/real_time/threads:1"), rate("peak_amx/real_time/threads:2")
     print(f"load average {load:.2f} before the run; {os.cpu_count()} CPUs; torch {torch.__version__} "
           f"({torch.get_num_threads()} threads, BLAS {blas})\n")
     print("ceilings")
     g = lambda v: f"{v / 1e9:.0f} GFLOP/s" if v else "n/a"
-    print(f"  FMA float32: {g(peak1)} on 1 thread, {g(peak2)} on 2;  bf16 (vdpbf16ps): {g(bf1)} on 1, {g(bf2)} on 2")
+    print(f"  FMA float32: {g(peak1)} on 1 thread, {g(peak2)} on 2;  bf16 (vdpbf16ps): {g(bf1)} on 1, {g(bf2)} on 2;"
+          f"  bf16 (AMX tiles): {g(amx1)} on 1, {g(amx2)} on 2")
     for name, b in pn.items():  # in the benchmark's order
         if name.startswith("gemm/") and "error" not in b:
             m, n, k, kind = name.split("/")[1:5]
@@ -69,13 +71,15 @@ def main():
             b_txt = f"[{n},{k}]^T" if kind == "2" else f"[{k},{n}]"
             e = pn.get(name.replace("gemm/", "gemm_eigen/", 1), {})
             eig = f"; Eigen {e['FLOP/s'] / 1e9:.0f}" if e.get("FLOP/s") else ""
+            h = pn.get(name.replace("gemm/", "gemm_bf16/", 1), {})
+            eig += f"; bf16 policy {h['FLOP/s'] / 1e9:.0f}" if h.get("FLOP/s") else ""
             print(f"  cpu::gemm {a_txt} x {b_txt}: {b['FLOP/s'] / 1e9:.0f} GFLOP/s"
                   + (f" ({b['FLOP/s'] / peak2:.0%} of the float32 peak)" if peak2 else "") + eig)
         if name.startswith("triad") and "error" not in b:
             print(f"  memory (triad, 2 reads + 1 write): {b['bytes_per_second'] / 1e9:.1f} GB/s")
     print()
     head = (f"{'model, batch':28s} {'GFLOP':>7s} {'patchnet ms':>12s} {'img/s':>7s} {'GFLOP/s':>8s} {'of peak':>8s} "
-            f"{'PyTorch ms':>11s} {'PT c_last ms':>13s} {'speed-up':>9s}")
+            f"{'PyTorch ms':>11s} {'PT c_last ms':>13s} {'speed-up':>9s} {'bf16 ms':>8s}")
     print(head)
     for name in pytorch_steps.MODELS:
         b = pn.get(f"step/{name}/real_time", {})
@@ -86,8 +90,10 @@ def main():
         best = min(pt[name], ptcl[name]) * 1e3
         print(f"{name:28s} {b['GFLOP/step']:7.2f} {ms:12.1f} {b['items_per_second']:7.0f} {b['FLOP/s'] / 1e9:8.1f} "
               + (f"{b['FLOP/s'] / peak2:8.0%} " if peak2 else f"{'':8s} ")
-              + f"{pt[name] * 1e3:11.1f} {ptcl[name] * 1e3:13.1f} {best / ms:8.2f}x")
-    print("\nspeed-up: PyTorch's faster layout over patchnet; 'of peak': of the 2-thread float32 FMA peak")
+              + f"{pt[name] * 1e3:11.1f} {ptcl[name] * 1e3:13.1f} {best / ms:8.2f}x "
+              + (f"{h['real_time']:8.1f}" if (h := pn.get(f"step_bf16/{name}/real_time", {})).get("real_time") else "     n/a"))
+    print("\nspeed-up: PyTorch's faster layout over patchnet; 'of peak': of the 2-thread float32 FMA peak;"
+          " bf16 ms: patchnet's step under --matmul-precision bf16 (AMX or AVX512-BF16 GEMMs)")
     if not args.no_profile:
         print("\nwhere patchnet's step goes (bench/step_profile.cpp, nn::Profiler)\n")
         sys.stdout.flush()
