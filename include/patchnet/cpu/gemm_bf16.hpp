@@ -155,11 +155,7 @@ struct Bf16Pairs {
       _mm512_store_ps(tile[i], c0[i]);
       _mm512_store_ps(tile[i] + 16, c1[i]);
     }
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < cols; ++j) {
-        float& c = C[i * ldc + j];
-        c = overwrite ? alpha * tile[i][j] : c + alpha * tile[i][j];
-      }
+    add_tile(&tile[0][0], kNR, C, ldc, rows, cols, alpha, overwrite);
   }
 };
 
@@ -282,11 +278,7 @@ struct Bf16Amx {
         }
       return;
     }
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < cols; ++j) {
-        float& c = C[i * ldc + j];
-        c = overwrite ? alpha * tile[i][j] : c + alpha * tile[i][j];
-      }
+    add_tile(&tile[0][0], kNR, C, ldc, rows, cols, alpha, overwrite);
   }
 };
 #endif

@@ -117,6 +117,17 @@ inline void pack_b_panel(bool trans, const float* B, int64_t ldb, int64_t p0, in
   }
 }
 
+// A micro-kernel's partial tile into C: C[0 .. rows, 0 .. cols] (+)= alpha * tile (every
+// kernel's edge path; `overwrite` ignores C's old contents).
+inline void add_tile(const float* tile, int64_t tile_ld, float* C, int64_t ldc, int64_t rows, int64_t cols, float alpha,
+                     bool overwrite) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      float& c = C[i * ldc + j];
+      c = overwrite ? alpha * tile[i * tile_ld + j] : c + alpha * tile[i * tile_ld + j];
+    }
+}
+
 // C[0 .. rows, 0 .. cols] (+)= alpha * (a panel x b panel) over kc; `overwrite` ignores C's
 // old contents (the first slab when beta is 0).
 inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* C, int64_t ldc,
@@ -146,11 +157,7 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
     store(tile[i], c0[i]);
     store(tile[i] + kLanes, c1[i]);
   }
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) {
-      float& c = C[i * ldc + j];
-      c = overwrite ? alpha * tile[i][j] : c + alpha * tile[i][j];
-    }
+  add_tile(&tile[0][0], kNR, C, ldc, rows, cols, alpha, overwrite);
 }
 
 // Per-thread packing buffers, one pair per packed element type.
