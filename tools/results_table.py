@@ -11,7 +11,9 @@ compared with its reference on the figure the reference reports:
     without restore_best_weights); patchnet's program scores its best checkpoint, which the
     table says;
   - the involution networks (the Keras example): validation accuracy of the last epoch, the
-    validation set being the test set.
+    validation set being the test set;
+  - the quick ConvMixer profile (no reference; float32 against bf16 matrix products, the
+    folders convmixer-quick-fp32-s<seed> and convmixer-quick-bf16-s<seed>): as ConvMixer.
 --runs adds one row per run (epochs, seconds per epoch, final and best figures); --logs adds
 each run's run.info and per-epoch lines in a collapsed block.
 """
@@ -33,6 +35,8 @@ GROUPS = [
     ("shiftvit", "ShiftViT, early stopping", {"top-1": 76.38, "top-5": 98.55}, "test"),
     ("involution-inv", "involution network, 20 epochs", {"top-1": 47.19}, "last_val"),
     ("involution-conv", "conv baseline, 20 epochs", {"top-1": 73.04}, "last_val"),
+    # No reference: the quick profile run at each matrix-product precision (bf16 against fp32).
+    ("convmixer-quick", "ConvMixer-128/4 (quick profile), 2 epochs", {}, "test"),
 ]
 
 
@@ -70,6 +74,8 @@ VARIANTS = {
     "buf256": "tf.data shuffle buffer 256 (experiment)",
     "buf1280": "tf.data shuffle buffer 1280 (experiment)",
     "jpeg2": "data through one more JPEG generation (experiment)",
+    "fp32": "float32 matrix products",
+    "bf16": "bf16 matrix products (`--matmul-precision bf16`)",
 }
 
 
@@ -122,6 +128,8 @@ def main(argv=None):
             runs = [(n, parse_run(os.path.join(args.folder, n))) for n, m in matched
                     if m and (m.group(1) or "") == variant]
             runs = [(n, r) for n, r in runs if r is not None]
+            if not ref and not runs:
+                continue  # a group without a reference shows only what ran
             done = [r for _, r in runs if r["test"] is not None]
             top1 = [v for v in (figure(r, kind) for r in done) if v is not None]
             ours = summary(top1)
@@ -132,6 +140,8 @@ def main(argv=None):
                 ours += f" ({unfinished} run{'s' if unfinished > 1 else ''} unfinished)"
             if variant:
                 rows.append(f"| {title}, {VARIANTS.get(variant, variant)} | | {ours} |")
+            elif not ref:
+                rows.append(f"| {title} | | {ours} |")
             else:
                 rows.append(f"| {title} | {' / '.join(f'{v:.2f}%' for v in ref.values())} | {ours} |")
             for n, r in runs:

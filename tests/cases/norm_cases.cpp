@@ -1,5 +1,6 @@
-// Op table: batch_norm (training and eval), gelu_batch_norm, layer_norm and group_norm. Running buffers are made inside
-// each lambda, so every call starts from the same state and the function is deterministic.
+// Op table: batch_norm (training and eval), gelu_batch_norm(_add), layer_norm and group_norm.
+// Running buffers are made inside each lambda, so every call starts from the same state and
+// the function is deterministic.
 #include "patchnet/ops/batch_norm.hpp"
 #include "patchnet/ops/group_norm.hpp"
 #include "patchnet/ops/layer_norm.hpp"
@@ -75,6 +76,23 @@ PN_OP_CASES("gelu_batch_norm") {
   cases.add("eval tanh form 4x9 gamma only", {{4, 9}, {9}}, [](const auto& in) {
     using T = typename std::decay_t<decltype(in[0])>::value_type;
     return gbn(in[0], in[1], Tensor<T>(), false, GeluApprox::Tanh);
+  });
+}
+
+// The same plus a residual (ConvMixer's spatial block); the residual is an input of its own,
+// or the normalised input itself (nn::Residual's case, both gradients summed).
+PN_OP_CASES("gelu_batch_norm_add") {
+  cases.add("train NHWC 2x3x3x5 gamma beta, residual", {{2, 3, 3, 5}, {2, 3, 3, 5}, {5}, {5}},
+            [](const auto& in) {
+              auto [rm, rv] = running_buffers<typename std::decay_t<decltype(in[0])>::value_type>(5);
+              return gelu_batch_norm_add(in[0], in[1], in[2], in[3], rm.to(in[0].device()), rv.to(in[0].device()),
+                                         true);
+            },
+            {.ranges = {{-3, 3}, {-1, 1}, {0.5, 2}, {-1, 1}}});
+  cases.add("eval [N,C] 6x7, the input as residual", {{6, 7}, {7}}, [](const auto& in) {
+    using T = typename std::decay_t<decltype(in[0])>::value_type;
+    auto [rm, rv] = running_buffers<T>(7);
+    return gelu_batch_norm_add(in[0], in[0], in[1], Tensor<T>(), rm.to(in[0].device()), rv.to(in[0].device()), false);
   });
 }
 

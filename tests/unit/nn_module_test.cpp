@@ -219,7 +219,7 @@ TEST_CASE("nn: Conv2d, DepthwiseConv2d and PatchEmbed take explicit padding amou
   }
 }
 
-TEST_CASE("nn: Sequential fuses GELU + BatchNorm2d, with the same results as the separate layers") {
+TEST_CASE("nn: GELU + BatchNorm2d fuse and Residual folds its add in, same results as separate layers") {
   // A small ConvMixer: 1 stem + 2 x 2 activation blocks, each a GELU then a BatchNorm2d.
   const models::ConvMixerConfig cfg{.width = 24, .depth = 2, .kernel = 3, .patch = 2, .softmax_head = false};
   const auto x = test::uniform<float>({6, 8, 8, 3}, 5, 0.0, 255.0);
@@ -269,8 +269,12 @@ TEST_CASE("nn: Sequential fuses GELU + BatchNorm2d, with the same results as the
   };
   const auto on = backward_ops(true), off = backward_ops(false);
   CHECK(on.count("gelu_batch_norm") == 1);
+  CHECK(on.count("gelu_batch_norm_add") == 1);  // the residual add folded into the spatial block's last op
   CHECK(on.count("gelu") == 0);
+  CHECK(on.count("add") == 0);
   CHECK(off.count("gelu_batch_norm") == 0);
+  CHECK(off.count("gelu_batch_norm_add") == 0);
   CHECK(off.count("gelu") == 1);
   CHECK(off.count("batch_norm") == 1);
+  CHECK(off.count("add") == 1);
 }

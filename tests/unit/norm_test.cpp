@@ -1,5 +1,5 @@
-// batch_norm, gelu_batch_norm and layer_norm: forward against plain loops, the fused op
-// against the two ops, running statistics against
+// batch_norm, gelu_batch_norm(_add) and layer_norm: forward against plain loops, the fused
+// ops against the separate ops, running statistics against
 // hand-computed values, train vs eval, float accuracy over many rows, thread-count
 // independence, and errors.
 #include <cmath>
@@ -12,6 +12,7 @@
 
 #include "patchnet/ops/activation.hpp"
 #include "patchnet/ops/batch_norm.hpp"
+#include "patchnet/ops/elementwise.hpp"
 #include "patchnet/ops/layer_norm.hpp"
 #include "support/test_util.hpp"
 
@@ -227,6 +228,43 @@ TEST_CASE("gelu_batch_norm: equals gelu then batch_norm, forward, gradients and 
       const char* what[] = {"y", "dx", "dgamma", "dbeta", "running_mean", "running_var"};
       for (size_t i = 0; i < f.size(); ++i) check_close(f[i], u[i], 1e-5, 1e-6, what[i]);
     }
+}
+
+TEST_CASE("gelu_batch_norm_add: equals gelu_batch_norm then add, also with the input as the residual") {
+  const Shape shape{16, 9, 9, 72};
+  auto x = test::uniform<float>(shape, 91, -4.0, 3.0), r = test::uniform<float>(shape, 92);
+  auto gamma = test::uniform<float>({72}, 93, 0.5, 2.0), beta = test::uniform<float>({72}, 94);
+  auto gy = test::uniform<float>(shape, 95);
+  for (const bool training : {true, false})
+    for (const bool self : {false, true}) {  // self: the residual is x (nn::Residual's case)
+      CAPTURE(training);
+      CAPTURE(self);
+      auto run = [&](bool fused) {
+        auto xv = x.clone().detach(), rv = r.clone().detach(), gv = gamma.clone().detach();
+        xv.set_requires_grad();
+        rv.set_requires_grad();
+        gv.set_requires_grad();
+        const Tensor<float>& res = self ? xv : rv;
+        auto rm = test::uniform<float>({72}, 96), rvar = test::uniform<float>({72}, 97, 0.5, 2.0);
+        auto y = fused ? gelu_batch_norm_add(xv, res, gv, beta, rm, rvar, training)
+                       : add(gelu_batch_norm(xv, gv, beta, rm, rvar, training), res);
+        y.backward(gy);
+        return std::vector<Tensor<float>>{y, xv.grad(), gv.grad(), self ? xv.grad() : rv.grad(), rm, rvar};
+      };
+      const auto f = run(true), u = run(false);
+      const char* what[] = {"y", "dx", "dgamma", "dresidual", "running_mean", "running_var"};
+      for (size_t i = 0; i < f.size(); ++i) check_close(f[i], u[i], 1e-6, 1e-7, what[i]);
+    }
+}
+
+TEST_CASE("gelu_batch_norm_add: bad inputs throw naming the op") {
+  auto x = Tensor<float>::zeros({2, 3, 3, 5}), c5 = Tensor<float>::ones({5});
+  CHECK_THROWS_PN(gelu_batch_norm_add(x, Tensor<float>::zeros({2, 3, 3, 4}), c5, c5, c5, c5, true),
+                  "gelu_batch_norm_add: residual [2,3,3,4] does not match input [2,3,3,5]");
+  CHECK_THROWS_PN(gelu_batch_norm_add(x, Tensor<float>(), c5, c5, c5, c5, true),
+                  "gelu_batch_norm_add: residual is undefined");
+  CHECK_THROWS_PN(gelu_batch_norm_add(x, x, Tensor<float>::ones({4}), c5, c5, c5, true),
+                  "gelu_batch_norm_add: gamma [4] does not match input");
 }
 
 TEST_CASE("gelu_batch_norm: float matches double") {

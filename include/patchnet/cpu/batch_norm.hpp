@@ -147,9 +147,10 @@ void batch_norm_stats(const T* x, ChannelRows s, double* mean, double* var, Pre 
   for (int64_t c = 0; c < C; ++c) var[c] = m2[static_cast<size_t>(c)] / static_cast<double>(rows);
 }
 
-// y = (pre(x) - center[c]) * scale[c] + shift[c], row-parallel. y may alias x.
+// y = (pre(x) - center[c]) * scale[c] + shift[c] (+ residual, when given: a residual add
+// folded into the same pass), row-parallel. y may alias x or residual.
 template <class T, class Pre = Identity>
-void channel_affine(const T* x, ChannelRows s, ChannelAffine<T> a, T* y, Pre pre = {}) {
+void channel_affine(const T* x, ChannelRows s, ChannelAffine<T> a, T* y, Pre pre = {}, const T* residual = nullptr) {
   const int64_t C = s.channels;
   const T* center = a.center;
   const T* scale = a.scale;
@@ -157,7 +158,12 @@ void channel_affine(const T* x, ChannelRows s, ChannelAffine<T> a, T* y, Pre pre
   detail::for_each_row(s, [&](int64_t r) {
     const T* p = x + r * C;
     T* q = y + r * C;
-    for (int64_t c = 0; c < C; ++c) q[c] = math::channel_affine(pre(p[c]), center[c], scale[c], shift[c]);
+    if (residual) {
+      const T* add = residual + r * C;
+      for (int64_t c = 0; c < C; ++c) q[c] = math::channel_affine(pre(p[c]), center[c], scale[c], shift[c]) + add[c];
+    } else {
+      for (int64_t c = 0; c < C; ++c) q[c] = math::channel_affine(pre(p[c]), center[c], scale[c], shift[c]);
+    }
   });
 }
 

@@ -38,11 +38,30 @@ class Sequential : public Module<T> {
 
   // Runs the layers in order; a layer that fuses with the one before it (Module::call_after,
   // e.g. BatchNorm2d after GELU) runs the pair as one op.
-  Tensor<T> forward(const Tensor<T>& x) override {
+  Tensor<T> forward(const Tensor<T>& x) override { return run(x, size()); }
+
+  // this(x) + r with the add done by the last two layers' fused op (GELU, BatchNorm2d).
+  bool adds_residual() const override {
+    const auto& layers = this->children();
+    return size() >= 2 && layers[size() - 1].second->adds_after(*layers[size() - 2].second);
+  }
+  Tensor<T> forward_plus(const Tensor<T>& x, const Tensor<T>& r) override {
+    const auto& layers = this->children();
+    const size_t n = size();
+    const Tensor<T> y = run(x, n - 2);
+    if (std::optional<Tensor<T>> out = layers[n - 1].second->call_after(*layers[n - 2].second, y, &r))
+      return std::move(*out);
+    return patchnet::add(layers[n - 1].second(layers[n - 2].second(y)), r);  // not reached: call_plus checked
+  }
+  std::string type_name() const override { return "Sequential"; }
+
+ private:
+  // Layers [0, end), fused pairwise where they can.
+  Tensor<T> run(const Tensor<T>& x, size_t end) {
     Tensor<T> y = x;
     const auto& layers = this->children();
-    for (size_t i = 0; i < layers.size(); ++i) {
-      if (i + 1 < layers.size()) {
+    for (size_t i = 0; i < end; ++i) {
+      if (i + 1 < end) {
         if (std::optional<Tensor<T>> fused = layers[i + 1].second->call_after(*layers[i].second, y)) {
           y = std::move(*fused);
           ++i;
@@ -53,14 +72,16 @@ class Sequential : public Module<T> {
     }
     return y;
   }
-  std::string type_name() const override { return "Sequential"; }
 };
 
 template <FloatingPoint T>
 class Residual : public Module<T> {
  public:
   explicit Residual(typename Module<T>::Ptr fn) : fn_(this->register_module("fn", std::move(fn))) {}
-  Tensor<T> forward(const Tensor<T>& x) override { return add(fn_(x), x); }
+  Tensor<T> forward(const Tensor<T>& x) override {
+    if (std::optional<Tensor<T>> y = fn_->call_plus(x, x)) return std::move(*y);  // the add folded into fn's last op
+    return add(fn_(x), x);
+  }
   std::string type_name() const override { return "Residual"; }
 
  private:

@@ -12,8 +12,10 @@
 // (nn/summary.hpp); forward() is what a layer implements.
 //
 // Fusion: nn::Sequential asks each layer whether it computes itself and the layer before
-// it as one op (forward_after); BatchNorm2d after a GELU does (ops::gelu_batch_norm). The
-// model's structure, names and checkpoints stay those of the separate layers.
+// it as one op (forward_after); BatchNorm2d after a GELU does (ops::gelu_batch_norm).
+// nn::Residual asks its child to add the residual in its last op (call_plus): a Sequential
+// ending in GELU, BatchNorm2d does (ops::gelu_batch_norm_add). The model's structure,
+// names and checkpoints stay those of the separate layers.
 // set_fusion(false), or PATCHNET_FUSE=0 in the environment, runs every layer by itself.
 #pragma once
 
@@ -133,27 +135,32 @@ class Module {
   virtual bool summary_as_one_row() const { return false; }
 
   Tensor<T> operator()(const Tensor<T>& x) {
-    detail::CallObserver<T>* obs = detail::call_observer<T>();
-    if (!obs) return forward(x);
-    const bool recorded = obs->enter(*this);
-    Tensor<T> y = forward(x);
-    obs->leave(*this, y, recorded);
-    return y;
+    return observed([&] { return forward(x); });
   }
 
   // ---- fusion with the layer before (nn::Sequential) ------------------------------------
   // A layer that can compute this(prev(x)) as one op says so here and does it in
   // forward_after; Sequential calls call_after, which returns nothing when it does not.
+  // A layer that can also add a residual in the same op says so in adds_after; call_after
+  // then passes one (Residual's add folded in, below), else `residual` is null.
   virtual bool fuses_after(const Module<T>& /*prev*/) const { return false; }
-  virtual Tensor<T> forward_after(const Module<T>& /*prev*/, const Tensor<T>& x) { return forward(x); }
-  std::optional<Tensor<T>> call_after(const Module<T>& prev, const Tensor<T>& x) {
-    detail::CallObserver<T>* obs = detail::call_observer<T>();
-    if (!fusion_enabled() || (obs && !obs->allows_fusion()) || !fuses_after(prev)) return std::nullopt;
-    if (!obs) return forward_after(prev, x);
-    const bool recorded = obs->enter(*this);
-    Tensor<T> y = forward_after(prev, x);
-    obs->leave(*this, y, recorded);
-    return y;
+  virtual bool adds_after(const Module<T>& /*prev*/) const { return false; }
+  virtual Tensor<T> forward_after(const Module<T>& /*prev*/, const Tensor<T>& x, const Tensor<T>* /*residual*/) {
+    return forward(x);
+  }
+  std::optional<Tensor<T>> call_after(const Module<T>& prev, const Tensor<T>& x, const Tensor<T>* residual = nullptr) {
+    if (!fusing() || !fuses_after(prev) || (residual && !adds_after(prev))) return std::nullopt;
+    return observed([&] { return forward_after(prev, x, residual); });
+  }
+
+  // ---- the residual add folded in (nn::Residual) -----------------------------------------
+  // this(x) + r as one op, for a module whose last op can add r as it writes its output
+  // (a Sequential ending in GELU then BatchNorm2d); call_plus returns nothing when it cannot.
+  virtual bool adds_residual() const { return false; }
+  virtual Tensor<T> forward_plus(const Tensor<T>& x, const Tensor<T>& /*r*/) { return forward(x); }
+  std::optional<Tensor<T>> call_plus(const Tensor<T>& x, const Tensor<T>& r) {
+    if (!fusing() || !adds_residual()) return std::nullopt;
+    return observed([&] { return forward_plus(x, r); });
   }
 
   // ---- mode ---------------------------------------------------------------------------
@@ -247,6 +254,22 @@ class Module {
   }
 
  private:
+  // Runs f as this module's call, seen by the summary recorder or profiler if one is on.
+  template <class F>
+  Tensor<T> observed(F&& f) {
+    detail::CallObserver<T>* obs = detail::call_observer<T>();
+    if (!obs) return f();
+    const bool recorded = obs->enter(*this);
+    Tensor<T> y = f();
+    obs->leave(*this, y, recorded);
+    return y;
+  }
+  // Fusion is on, and no observer (a summary) needs the layers one by one.
+  static bool fusing() {
+    detail::CallObserver<T>* obs = detail::call_observer<T>();
+    return fusion_enabled() && (!obs || obs->allows_fusion());
+  }
+
   void check_new_name(const std::string& name) const {
     PN_CHECK(!name.empty() && name.find('.') == std::string::npos, type_name(), ": name '", name,
              "' must be non-empty and contain no '.'");

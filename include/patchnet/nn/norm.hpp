@@ -39,13 +39,17 @@ class BatchNorm2d : public Module<T> {
     if (training) ++num_batches_tracked;
     return batch_norm(x, weight, bias, running_mean, running_var, training, opt_);
   }
-  // After a GELU (ConvMixer's activation block): gelu_batch_norm, one op for the two layers.
+  // After a GELU (ConvMixer's activation block): gelu_batch_norm, one op for the two layers,
+  // or gelu_batch_norm_add with the block's residual.
   bool fuses_after(const Module<T>& prev) const override { return dynamic_cast<const GELU<T>*>(&prev) != nullptr; }
-  Tensor<T> forward_after(const Module<T>& prev, const Tensor<T>& x) override {
+  bool adds_after(const Module<T>& prev) const override { return fuses_after(prev); }
+  Tensor<T> forward_after(const Module<T>& prev, const Tensor<T>& x, const Tensor<T>* residual) override {
     const bool training = this->is_training();
     if (training) ++num_batches_tracked;
-    return gelu_batch_norm(x, weight, bias, running_mean, running_var, training, opt_,
-                           static_cast<const GELU<T>&>(prev).approx());
+    const GeluApprox approx = static_cast<const GELU<T>&>(prev).approx();
+    if (residual)
+      return gelu_batch_norm_add(x, *residual, weight, bias, running_mean, running_var, training, opt_, approx);
+    return gelu_batch_norm(x, weight, bias, running_mean, running_var, training, opt_, approx);
   }
   std::string type_name() const override { return "BatchNorm2d"; }
   // Synchronised batch norm over the ranks of g (nullptr: this process's rows); see

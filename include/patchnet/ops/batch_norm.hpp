@@ -1,6 +1,7 @@
 // batch_norm: Keras BatchNormalization(axis=-1) over NHWC [N, H, W, C] or [N, C] (any
 // rank >= 2: every dimension but the last is a batch dimension; rows = numel / C).
-// gelu_batch_norm (at the end): batch_norm(gelu(x)) as one op.
+// gelu_batch_norm and gelu_batch_norm_add (at the end): batch_norm(gelu(x)) as one op, and
+// with a residual added.
 //
 //   y = (x - mean[c]) * inv_std[c] * gamma[c] + beta[c],   inv_std = 1 / sqrt(var + eps)
 //
@@ -40,6 +41,7 @@
 #include "patchnet/math/norm.hpp"
 #include "patchnet/ops/activation.hpp"
 #include "patchnet/ops/dispatch.hpp"
+#include "patchnet/ops/elementwise.hpp"
 
 namespace patchnet {
 
@@ -184,11 +186,12 @@ Tensor<T> batch_norm_cuda(const Tensor<T>& x, const Tensor<T>& gamma, const Tens
   return y;
 }
 
-// The CPU path of batch_norm and gelu_batch_norm (inputs checked): batch norm of pre(x).
+// The CPU path of batch_norm, gelu_batch_norm and gelu_batch_norm_add (inputs checked):
+// batch norm of pre(x), plus `residual` when it is defined.
 template <class T, class Pre>
 Tensor<T> batch_norm_cpu(const char* op, const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta,
                          const Tensor<T>& running_mean, const Tensor<T>& running_var, bool training,
-                         const BatchNormOptions& opt, Pre pre) {
+                         const BatchNormOptions& opt, Pre pre, const Tensor<T>& residual = {}) {
   const int64_t C = x.size(-1);
   const cpu::ChannelRows s{x.numel() / C, C};
   const Tensor<T> xc = x.detach().contiguous();
@@ -226,11 +229,13 @@ Tensor<T> batch_norm_cpu(const char* op, const Tensor<T>& x, const Tensor<T>& ga
     shift[k] = static_cast<T>(bet[k]);
   }
   Tensor<T> y = Tensor<T>::empty(x.shape());
-  cpu::channel_affine<T>(xc.data(), s, {mean_t.data(), scale.data(), shift.data()}, y.data(), pre);
+  const Tensor<T> rc = residual.defined() ? residual.detach().contiguous() : Tensor<T>();
+  cpu::channel_affine<T>(xc.data(), s, {mean_t.data(), scale.data(), shift.data()}, y.data(), pre,
+                         rc.defined() ? rc.data() : nullptr);
 
   const Tensor<T> gd = gamma.defined() ? gamma.detach().contiguous() : Tensor<T>();
   autograd::record<T>(
-      op, {x, gamma, beta}, {y},
+      op, {x, gamma, beta, residual}, {y},
       [xc, gd, mean_t, inv_std_t, s, training, pre, sync, rows](const auto& grads, const auto& needs) {
         const Tensor<T> g = grads[0].contiguous();
         const int64_t C = s.channels;
@@ -273,7 +278,8 @@ Tensor<T> batch_norm_cpu(const char* op, const Tensor<T>& x, const Tensor<T>& ga
           gbeta = Tensor<T>::empty({C});
           for (int64_t c = 0; c < C; ++c) gbeta.data()[c] = static_cast<T>(sum_g[static_cast<size_t>(c)]);
         }
-        return std::vector<Tensor<T>>{gx, ggamma, gbeta};
+        // The residual's gradient is the output's, as an add's.
+        return std::vector<Tensor<T>>{gx, ggamma, gbeta, needs[3] ? grads[0] : Tensor<T>()};
       });
   return y;
 }
@@ -310,6 +316,31 @@ Tensor<T> gelu_batch_norm(const Tensor<T>& x, const Tensor<T>& gamma, const Tens
                                   cpu::GeluPre<true>{});
   return detail::batch_norm_cpu("gelu_batch_norm", x, gamma, beta, running_mean, running_var, training, opt,
                                 cpu::GeluPre<false>{});
+}
+
+// batch_norm(gelu(x, approx), ...) + residual as one op: ConvMixer's spatial block ends in
+// GELU, BatchNorm and the residual add (nn::Residual folds the add in here, through
+// Module::call_plus). The CPU path adds the residual in the normalising pass, so the
+// block's output is written once instead of written, read and written again; residual's
+// gradient is the output's. On CUDA: the two ops and the add.
+template <FloatingPoint T>
+Tensor<T> gelu_batch_norm_add(const Tensor<T>& x, const Tensor<T>& residual, const Tensor<T>& gamma,
+                              const Tensor<T>& beta, const Tensor<T>& running_mean, const Tensor<T>& running_var,
+                              bool training, const BatchNormOptions& opt = {}, GeluApprox approx = GeluApprox::None) {
+  const char* op = "gelu_batch_norm_add";
+  const Device dev = detail::common_device<T>(op, {&x, &residual, &gamma, &beta, &running_mean, &running_var});
+  PN_CHECK(approx == GeluApprox::None || approx == GeluApprox::Tanh, op, ": unknown approximation ",
+           static_cast<int>(approx));
+  detail::check_batch_norm(op, x, gamma, beta, running_mean, running_var, training, opt);
+  PN_CHECK(residual.defined(), op, ": residual is undefined");
+  PN_CHECK(residual.shape() == x.shape(), op, ": residual ", residual.shape(), " does not match input ", x.shape());
+  if (dev.is_cuda())
+    return add(batch_norm(gelu(x, approx), gamma, beta, running_mean, running_var, training, opt), residual);
+  if (approx == GeluApprox::Tanh)
+    return detail::batch_norm_cpu(op, x, gamma, beta, running_mean, running_var, training, opt, cpu::GeluPre<true>{},
+                                  residual);
+  return detail::batch_norm_cpu(op, x, gamma, beta, running_mean, running_var, training, opt, cpu::GeluPre<false>{},
+                                residual);
 }
 
 }  // namespace patchnet
