@@ -1,15 +1,16 @@
 // Where the time of a training step goes, for each example model (step_models.hpp): the
 // step split into forward + loss, backward and optimizer, the host memory it takes (peak in
 // tensors, blocks obtained from the system after the first two steps: none is the goal),
-// then nn::Profiler's forward time per layer type and backward time per op. bench/steps.py runs it after the step
-// table.
+// then nn::Profiler's forward time per layer type and backward time per op. bench/steps.py
+// runs it after the step table, then again under the bf16 precision policy.
 //
-//   ./build/bench/patchnet_step_profile [--steps N] [model name filter]
+//   ./build/bench/patchnet_step_profile [--steps N] [--matmul-precision fp32|bf16] [model name filter]
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "patchnet/core/precision.hpp"
 #include "patchnet/nn/profile.hpp"
 #include "step_models.hpp"
 
@@ -20,7 +21,14 @@ int main(int argc, char** argv) {
   std::string filter;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--steps") == 0 && i + 1 < argc) steps = std::atoi(argv[++i]);
-    else filter = argv[i];
+    else if (std::strcmp(argv[i], "--matmul-precision") == 0 && i + 1 < argc) {
+      try {
+        set_matmul_precision(parse_matmul_precision(argv[++i]));
+      } catch (const Error& e) {
+        std::fprintf(stderr, "patchnet_step_profile: %s\n", e.what());
+        return 2;
+      }
+    } else filter = argv[i];
   }
   if (steps < 1) {
     std::fprintf(stderr, "patchnet_step_profile: --steps must be at least 1\n");
@@ -39,9 +47,12 @@ int main(int argc, char** argv) {
     nn::Profiler<float> prof;
     for (int s = 0; s < steps; ++s) run.step(&t);
     const double n = steps;
-    std::printf("== %s: %.1f ms a step (mean of %d): forward + loss %.1f, backward %.1f, optimizer %.1f\n",
-                run.spec.name.c_str(), (t.forward + t.backward + t.optimizer) / n, steps, t.forward / n, t.backward / n,
-                t.optimizer / n);
+    const std::string policy = matmul_precision() == MatmulPrecision::FP32
+                                   ? std::string()
+                                   : std::string(" (") + to_string(matmul_precision()) + " matmuls)";
+    std::printf("== %s%s: %.1f ms a step (mean of %d): forward + loss %.1f, backward %.1f, optimizer %.1f\n",
+                run.spec.name.c_str(), policy.c_str(), (t.forward + t.backward + t.optimizer) / n, steps, t.forward / n,
+                t.backward / n, t.optimizer / n);
     const HostMemoryStats end = host_memory_stats();
     std::printf(
         "memory: %.0f MiB peak in tensors, %zu large blocks from the system in "

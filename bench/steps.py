@@ -97,7 +97,11 @@ def main():
     if not args.no_profile:
         print("\nwhere patchnet's step goes (bench/step_profile.cpp, nn::Profiler)\n")
         sys.stdout.flush()
-        subprocess.run([os.path.join(args.build, "bench", "patchnet_step_profile"), "--steps", "3"], check=True)
+        profile = os.path.join(args.build, "bench", "patchnet_step_profile")
+        subprocess.run([profile, "--steps", "3"], check=True)
+        print("\nthe same under --matmul-precision bf16\n")
+        sys.stdout.flush()
+        subprocess.run([profile, "--steps", "3", "--matmul-precision", "bf16"], check=True)
 
 
 if __name__ == "__main__":
