@@ -74,6 +74,7 @@ VARIANTS = {
     "buf256": "tf.data shuffle buffer 256 (experiment)",
     "buf1280": "tf.data shuffle buffer 1280 (experiment)",
     "jpeg2": "data through one more JPEG generation (experiment)",
+    "torch": "the PyTorch twin from patchnet's initial weights (tools/twin_train.py)",
     "fp32": "float32 matrix products",
     "bf16": "bf16 matrix products (`--matmul-precision bf16`)",
 }
