@@ -3,6 +3,7 @@
 // backward g and x read, dx written); FLOPs count the statistics and the normalisation, multiply-add = 2.
 #include "bench_util.hpp"
 #include "patchnet/ops/batch_norm.hpp"
+#include "patchnet/ops/elementwise.hpp"
 #include "patchnet/ops/group_norm.hpp"
 #include "patchnet/ops/layer_norm.hpp"
 
@@ -47,6 +48,28 @@ static void BM_batch_norm_train_fwd_bwd(benchmark::State& state) {
   report(state, 5 * n * sizeof(float), (kNormFwdFlops + kNormBwdFlops) * n);
 }
 BENCHMARK(BM_batch_norm_train_fwd_bwd)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ConvMixer's spatial block after the depthwise convolution, forward in training:
+// batch_norm(gelu(x)) + residual as one op (arg 1: gelu_batch_norm_add, which nn::Residual
+// uses) or as the fused pair then the add (arg 0). Bytes: the one op's ideal traffic (x
+// read twice, the residual read, y written).
+static void BM_gelu_batch_norm_residual_fwd(benchmark::State& state) {
+  const bool folded = state.range(0) == 1;
+  auto x = input(convmixer(), 1), r = input(convmixer(), 4);
+  auto gamma = input({ConvMixerShape::C}, 2), beta = input({ConvMixerShape::C}, 3);
+  auto rm = Tensor<float>::zeros({ConvMixerShape::C}), rv = Tensor<float>::ones({ConvMixerShape::C});
+  NoGrad ng;
+  auto run = [&] {
+    return folded ? gelu_batch_norm_add(x, r, gamma, beta, rm, rv, true)
+                  : add(gelu_batch_norm(x, gamma, beta, rm, rv, true), r);
+  };
+  benchmark::DoNotOptimize(run().data());  // warm-up: first-touch of the outputs
+  for (auto _ : state) benchmark::DoNotOptimize(run().data());
+  const double n = static_cast<double>(x.numel());
+  report(state, 4 * n * sizeof(float), (kNormFwdFlops + 1) * n);
+  state.SetLabel(folded ? "gelu_batch_norm_add" : "gelu_batch_norm, then add");
+}
+BENCHMARK(BM_gelu_batch_norm_residual_fwd)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 static void BM_batch_norm_eval_fwd(benchmark::State& state) {
   auto x = input(convmixer(), 1), gamma = input({ConvMixerShape::C}, 2), beta = input({ConvMixerShape::C}, 3);

@@ -2,7 +2,7 @@
 # Repeats the runs of docs/results.md on the CPU and prints the table of reference results
 # against patchnet's (tools/results_table.py).
 #
-#   bash tools/reproduce.sh [convmixer|shiftvit|involution|all] [--seeds "42 43 44"]
+#   bash tools/reproduce.sh [convmixer|shiftvit|involution|precision|all] [--seeds "42 43 44"]
 #                           [--out runs/reproduce] [--data .data/cifar10] [--dry-run]
 #
 # Each run gets a folder <out>/<run>-s<seed> with stdout.log (the per-epoch lines and the test
@@ -11,19 +11,21 @@
 # one resumes from its last.safetensors, so the script can be stopped and started again.
 # Checkpoints are written every 100 steps (--checkpoint-every). Times on the development VM
 # (2 vCPUs): involution network 2 min, conv baseline 8 min, ConvMixer-256/8 about 75 min,
-# ShiftViT several hours (docs/results.md).
+# ShiftViT several hours (docs/results.md). `precision` (not part of all) trains the quick
+# ConvMixer profile with each seed in float32 and under --matmul-precision bf16, about 5
+# minutes a run (docs/performance.md, "bf16 and accuracy").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=all seeds="42 43 44" out=runs/reproduce data=.data/cifar10 dry=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    convmixer|shiftvit|involution|all) what=$1 ;;
+    convmixer|shiftvit|involution|precision|all) what=$1 ;;
     --seeds) seeds=$2; shift ;;
     --out) out=$2; shift ;;
     --data) data=$2; shift ;;
     --dry-run) dry=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "reproduce.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -69,6 +71,12 @@ for s in $seeds; do
 done
 for s in $seeds; do
   case $what in convmixer|all) run convmixer-s$s convmixer_cifar10 --profile seed --seed "$s" ;; esac
+done
+for s in $seeds; do
+  case $what in precision)
+    run convmixer-quick-fp32-s$s convmixer_cifar10 --matmul-precision fp32 --seed "$s"
+    run convmixer-quick-bf16-s$s convmixer_cifar10 --matmul-precision bf16 --seed "$s" ;;
+  esac
 done
 # ShiftViT: one seed (several hours a run on two cores).
 case $what in shiftvit|all) run shiftvit-s${seeds%% *} shiftvit_cifar10 --seed "${seeds%% *}" ;; esac
