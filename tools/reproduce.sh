@@ -2,7 +2,7 @@
 # Repeats the runs of docs/results.md on the CPU and prints the table of reference results
 # against patchnet's (tools/results_table.py).
 #
-#   bash tools/reproduce.sh [convmixer|shiftvit|involution|precision|all] [--seeds "42 43 44"]
+#   bash tools/reproduce.sh [convmixer|shiftvit|involution|precision|twin|all] [--seeds "42 43 44"]
 #                           [--out runs/reproduce] [--data .data/cifar10] [--dry-run]
 #
 # Each run gets a folder <out>/<run>-s<seed> with stdout.log (the per-epoch lines and the test
@@ -13,19 +13,21 @@
 # (2 vCPUs): involution network 2 min, conv baseline 8 min, ConvMixer-256/8 about 75 min,
 # ShiftViT several hours (docs/results.md). `precision` (not part of all) trains the quick
 # ConvMixer profile with each seed in float32 and under --matmul-precision bf16, about 5
-# minutes a run (docs/performance.md, "bf16 and accuracy").
+# minutes a run (docs/performance.md, "bf16 and accuracy"). `twin` (not part of all; needs
+# Debian's python3-torch) trains the involution network's PyTorch twin from patchnet's
+# initial weights for each seed, about 8 minutes a run (tools/twin_train.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=all seeds="42 43 44" out=runs/reproduce data=.data/cifar10 dry=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    convmixer|shiftvit|involution|precision|all) what=$1 ;;
+    convmixer|shiftvit|involution|precision|twin|all) what=$1 ;;
     --seeds) seeds=$2; shift ;;
     --out) out=$2; shift ;;
     --data) data=$2; shift ;;
     --dry-run) dry=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "reproduce.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -35,7 +37,7 @@ bin=build-cpu/examples
 if [ "$dry" = 0 ]; then
   bash tools/prepare_cifar10.sh "$data"
   cmake --preset cpu > /dev/null
-  cmake --build --preset cpu --target convmixer_cifar10 shiftvit_cifar10 involution_cifar10
+  cmake --build --preset cpu --target convmixer_cifar10 shiftvit_cifar10 involution_cifar10 trace
 fi
 
 # run NAME PROGRAM FLAGS...: one run, resumed or skipped as its folder says.
@@ -77,6 +79,30 @@ for s in $seeds; do
     run convmixer-quick-fp32-s$s convmixer_cifar10 --matmul-precision fp32 --seed "$s"
     run convmixer-quick-bf16-s$s convmixer_cifar10 --matmul-precision bf16 --seed "$s" ;;
   esac
+done
+# The involution network's PyTorch twin, from patchnet's initial weights of each seed.
+twin() {
+  local dir=$out/involution-inv-torch-s$1 init=$out/involution-inv-torch-s$1/init.safetensors
+  if [ -f "$dir/stdout.log" ] && grep -q '^test accuracy:' "$dir/stdout.log"; then
+    echo "== $dir: finished, skipped"
+    return
+  fi
+  echo "== $dir: tools/twin_train.py from the initial weights of seed $1"
+  [ "$dry" = 1 ] && return
+  mkdir -p "$dir"
+  build-cpu/tools/trace/trace --model inv --data "$data" --seed "$1" --steps 1 --out "$init" > /dev/null
+  {
+    echo "commit $(git rev-parse --short HEAD)"
+    echo "command tools/twin_train.py $init --data $data"
+    echo "machine $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "start $(date -u +%FT%TZ)"
+  } > "$dir/run.info"
+  local rc=0
+  /usr/bin/python3 tools/twin_train.py "$init" --data "$data" > "$dir/stdout.log" 2> "$dir/stderr.log" || rc=$?
+  echo "end $(date -u +%FT%TZ) exit $rc" >> "$dir/run.info"
+}
+for s in $seeds; do
+  case $what in twin) twin "$s" ;; esac
 done
 # ShiftViT: one seed (several hours a run on two cores).
 case $what in shiftvit|all) run shiftvit-s${seeds%% *} shiftvit_cifar10 --seed "${seeds%% *}" ;; esac
