@@ -14,8 +14,9 @@
 # ShiftViT several hours (docs/results.md). `precision` (not part of all) trains the quick
 # ConvMixer profile with each seed in float32 and under --matmul-precision bf16, about 5
 # minutes a run (docs/performance.md, "bf16 and accuracy"). `twin` (not part of all; needs
-# Debian's python3-torch) trains the involution network's PyTorch twin from patchnet's
-# initial weights for each seed, about 8 minutes a run (tools/twin_train.py).
+# Debian's python3-torch) trains the PyTorch twins of the involution network and the conv
+# baseline from patchnet's initial weights for each seed, 7-8 minutes a run
+# (tools/twin_train.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --data) data=$2; shift ;;
     --dry-run) dry=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "reproduce.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -80,17 +81,19 @@ for s in $seeds; do
     run convmixer-quick-bf16-s$s convmixer_cifar10 --matmul-precision bf16 --seed "$s" ;;
   esac
 done
-# The involution network's PyTorch twin, from patchnet's initial weights of each seed.
+# The PyTorch twin of the involution network (inv) or the conv baseline (conv), from
+# patchnet's initial weights of a seed: twin MODEL SEED.
 twin() {
-  local dir=$out/involution-inv-torch-s$1 init=$out/involution-inv-torch-s$1/init.safetensors
+  local dir=$out/involution-$1-torch-s$2
+  local init=$dir/init.safetensors
   if [ -f "$dir/stdout.log" ] && grep -q '^test accuracy:' "$dir/stdout.log"; then
     echo "== $dir: finished, skipped"
     return
   fi
-  echo "== $dir: tools/twin_train.py from the initial weights of seed $1"
+  echo "== $dir: tools/twin_train.py from the initial weights of seed $2"
   [ "$dry" = 1 ] && return
   mkdir -p "$dir"
-  build-cpu/tools/trace/trace --model inv --data "$data" --seed "$1" --steps 1 --out "$init" > /dev/null
+  build-cpu/tools/trace/trace --model "$1" --data "$data" --seed "$2" --steps 1 --out "$init" > /dev/null
   {
     echo "commit $(git rev-parse --short HEAD)"
     echo "command tools/twin_train.py $init --data $data"
@@ -102,7 +105,7 @@ twin() {
   echo "end $(date -u +%FT%TZ) exit $rc" >> "$dir/run.info"
 }
 for s in $seeds; do
-  case $what in twin) twin "$s" ;; esac
+  case $what in twin) twin inv "$s"; twin conv "$s" ;; esac
 done
 # ShiftViT: one seed (several hours a run on two cores).
 case $what in shiftvit|all) run shiftvit-s${seeds%% *} shiftvit_cifar10 --seed "${seeds%% *}" ;; esac
