@@ -34,6 +34,7 @@
 #include "patchnet/data/image_folder.hpp"
 #include "patchnet/data/loader.hpp"
 #include "patchnet/dist/group.hpp"
+#include "patchnet/io/atomic_file.hpp"
 #ifdef PATCHNET_EXAMPLES_MPI  // built with MPI: --distributed runs under mpirun
 #include "patchnet/dist/mpi.hpp"
 #endif
@@ -337,6 +338,7 @@ struct RunData {
 inline int evaluate_checkpoint(Model& model, RunData& d, const Common& c, const std::string& tag, train::LossKind loss,
                                bool top5) {
   io::load_model(c.evaluate, model, tag);
+  if (c.writes()) io::prepare_output_folder(c.save, "--save");  // the pictures go there after the scoring
   std::cout << "evaluating " << c.evaluate << " on " << d.splits.test.n << " test images\n";
   print_test(train::evaluate(model, d.test, loss, c.device, 0, c.group), top5);
   return 0;

@@ -112,4 +112,14 @@ inline void write_file_atomic(const std::string& path, const std::string& conten
   write_file_atomic(path, contents.data(), contents.size());
 }
 
+// Creates the folder dir (and its parents) and checks that it takes files, before the work
+// whose results go there; `who` names the caller in the error.
+inline void prepare_output_folder(const std::string& dir, const char* who) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  PN_CHECK(!ec, who, ": cannot create the output folder ", dir, ": ", ec.message());
+  write_file_atomic(dir + "/.write_test", "", 0);
+  std::filesystem::remove(dir + "/.write_test", ec);
+}
+
 }  // namespace patchnet::io

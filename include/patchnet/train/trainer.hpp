@@ -208,12 +208,8 @@ class Trainer {
              "Trainer: max_steps, patience and checkpoint_every must be >= 0");
     PN_CHECK(static_cast<bool>(cfg_.lr), "Trainer: no learning-rate schedule");
     if (!cfg_.out_dir.empty() && writer_) {
-      std::error_code ec;
-      std::filesystem::create_directories(cfg_.out_dir, ec);
-      PN_CHECK(!ec, "Trainer: cannot create the output folder ", cfg_.out_dir, ": ", ec.message());
       // Before the first step, not after the first epoch: the folder takes files.
-      io::write_file_atomic(cfg_.out_dir + "/.write_test", "", 0);
-      std::filesystem::remove(cfg_.out_dir + "/.write_test", ec);
+      io::prepare_output_folder(cfg_.out_dir, "Trainer");
       io::remove_stale_temporaries(cfg_.out_dir);
     }
     if (!cfg_.csv_path.empty() && writer_) {  // the log elsewhere (--log): its folder takes files too
