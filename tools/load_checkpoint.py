@@ -87,21 +87,29 @@ def build(kind, args, meta):
     return conv_net(**cfg), cfg
 
 
-def read_cifar10_test(folder):
-    """(images uint8 [N, 32, 32, 3], labels int64 [N]) from test_batch.bin."""
-    for d in (folder, os.path.join(folder, "cifar-10-batches-bin")):
-        path = os.path.join(d, "test_batch.bin")
-        if os.path.isfile(path):
-            break
-    else:
-        sys.exit(f"load_checkpoint.py: no test_batch.bin in {folder} or {folder}/cifar-10-batches-bin "
-                 "(tools/download_cifar10.sh fetches it)")
-    raw = np.fromfile(path, dtype=np.uint8)
-    if raw.size % 3073:
-        sys.exit(f"load_checkpoint.py: {path} is {raw.size} bytes, not a whole number of 3073-byte records")
-    raw = raw.reshape(-1, 3073)
+def read_cifar10(folder, files):
+    """(images uint8 [N, 32, 32, 3], labels int64 [N]) from the CIFAR-10 binary files named
+    (in folder or folder/cifar-10-batches-bin), in order."""
+    d = folder if os.path.isfile(os.path.join(folder, files[0])) else os.path.join(folder, "cifar-10-batches-bin")
+    parts = []
+    for name in files:
+        path = os.path.join(d, name)
+        if not os.path.isfile(path):
+            sys.exit(f"{os.path.basename(sys.argv[0])}: no {name} in {folder} or {folder}/cifar-10-batches-bin "
+                     "(tools/download_cifar10.sh fetches it)")
+        raw = np.fromfile(path, dtype=np.uint8)
+        if raw.size % 3073:
+            sys.exit(f"{os.path.basename(sys.argv[0])}: {path} is {raw.size} bytes, not a whole number of 3073-byte "
+                     "records")
+        parts.append(raw.reshape(-1, 3073))
+    raw = np.concatenate(parts)
     images = raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), raw[:, 0].astype(np.int64)
+
+
+def read_cifar10_test(folder):
+    """(images uint8 [N, 32, 32, 3], labels int64 [N]) from test_batch.bin."""
+    return read_cifar10(folder, ["test_batch.bin"])
 
 
 def preprocess(kind, images, image_size):

@@ -41,25 +41,37 @@ if [ "$dry" = 0 ]; then
   cmake --build --preset cpu --target convmixer_cifar10 shiftvit_cifar10 involution_cifar10 trace
 fi
 
+# finished DIR: the run in DIR has printed its test figures (skipped then).
+finished() {
+  if [ -f "$1/stdout.log" ] && grep -q '^test accuracy:' "$1/stdout.log"; then
+    echo "== $1: finished, skipped"
+    return 0
+  fi
+  return 1
+}
+# started DIR COMMAND...: appends the run's commit, command, machine and start to DIR/run.info.
+started() {
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  {
+    echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- include examples tools || echo ' (modified)')"
+    echo "command $*"
+    echo "machine $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "start $(date -u +%FT%TZ)"
+  } >> "$dir/run.info"
+}
+
 # run NAME PROGRAM FLAGS...: one run, resumed or skipped as its folder says.
 run() {
   local dir=$out/$1 program=$2
   shift 2
   local flags=("$@" --data "$data" --save "$dir" --no-progress --checkpoint-every 100)
-  if [ -f "$dir/stdout.log" ] && grep -q '^test accuracy:' "$dir/stdout.log"; then
-    echo "== $dir: finished, skipped"
-    return
-  fi
+  finished "$dir" && return
   if [ -f "$dir/last.safetensors" ]; then flags+=(--resume "$dir/last.safetensors"); fi
   echo "== $dir: $program ${flags[*]}"
   [ "$dry" = 1 ] && return
-  mkdir -p "$dir"
-  {
-    echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- include examples || echo ' (modified)')"
-    echo "command $bin/$program ${flags[*]}"
-    echo "machine $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-    echo "start $(date -u +%FT%TZ)"
-  } >> "$dir/run.info"
+  started "$dir" "$bin/$program" "${flags[@]}"
   local rc=0
   "$bin/$program" "${flags[@]}" >> "$dir/stdout.log" 2>> "$dir/stderr.log" || rc=$?
   echo "end $(date -u +%FT%TZ) exit $rc" >> "$dir/run.info"
@@ -86,20 +98,11 @@ done
 twin() {
   local dir=$out/involution-$1-torch-s$2
   local init=$dir/init.safetensors
-  if [ -f "$dir/stdout.log" ] && grep -q '^test accuracy:' "$dir/stdout.log"; then
-    echo "== $dir: finished, skipped"
-    return
-  fi
+  finished "$dir" && return
   echo "== $dir: tools/twin_train.py from the initial weights of seed $2"
   [ "$dry" = 1 ] && return
-  mkdir -p "$dir"
+  started "$dir" tools/twin_train.py "$init" --data "$data"
   build-cpu/tools/trace/trace --model "$1" --data "$data" --seed "$2" --steps 1 --out "$init" > /dev/null
-  {
-    echo "commit $(git rev-parse --short HEAD)"
-    echo "command tools/twin_train.py $init --data $data"
-    echo "machine $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-    echo "start $(date -u +%FT%TZ)"
-  } > "$dir/run.info"
   local rc=0
   /usr/bin/python3 tools/twin_train.py "$init" --data "$data" > "$dir/stdout.log" 2> "$dir/stderr.log" || rc=$?
   echo "end $(date -u +%FT%TZ) exit $rc" >> "$dir/run.info"

@@ -26,31 +26,13 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import safetensors_check  # noqa: E402
 from involution_net import conv_net, involution_net  # noqa: E402
-from load_checkpoint import read_cifar10_test  # noqa: E402
+from load_checkpoint import read_cifar10, read_cifar10_test  # noqa: E402
 from trace_check import keras_adam  # noqa: E402
-
-
-def read_cifar10_train(folder):
-    """(images uint8 [50000, 32, 32, 3], labels int64) from data_batch_1..5.bin."""
-    d = folder if os.path.isfile(os.path.join(folder, "data_batch_1.bin")) else os.path.join(folder, "cifar-10-batches-bin")
-    parts = []
-    for k in range(1, 6):
-        path = os.path.join(d, f"data_batch_{k}.bin")
-        if not os.path.isfile(path):
-            sys.exit(f"twin_train.py: no {path}")
-        raw = np.fromfile(path, dtype=np.uint8)
-        if raw.size % 3073:
-            sys.exit(f"twin_train.py: {path} is {raw.size} bytes, not a whole number of 3073-byte records")
-        parts.append(raw.reshape(-1, 3073))
-    raw = np.concatenate(parts)
-    images = raw[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    return np.ascontiguousarray(images), raw[:, 0].astype(np.int64)
 
 
 def to_input(images):
@@ -90,7 +72,7 @@ def main(argv=None):
     seed = int(meta["seed"])
     gen = torch.Generator().manual_seed(seed)
 
-    train_images, train_labels = read_cifar10_train(args.data)
+    train_images, train_labels = read_cifar10(args.data, [f"data_batch_{k}.bin" for k in range(1, 6)])
     test_images, test_labels = read_cifar10_test(args.data)
     x, y = to_input(train_images), torch.from_numpy(train_labels)
     xt, yt = to_input(test_images), torch.from_numpy(test_labels)

@@ -48,10 +48,10 @@ class Sequential : public Module<T> {
   Tensor<T> forward_plus(const Tensor<T>& x, const Tensor<T>& r) override {
     const auto& layers = this->children();
     const size_t n = size();
-    const Tensor<T> y = run(x, n - 2);
-    if (std::optional<Tensor<T>> out = layers[n - 1].second->call_after(*layers[n - 2].second, y, &r))
-      return std::move(*out);
-    return patchnet::add(layers[n - 1].second(layers[n - 2].second(y)), r);  // not reached: call_plus checked
+    std::optional<Tensor<T>> out = layers[n - 1].second->call_after(*layers[n - 2].second, run(x, n - 2), &r);
+    // call_plus asked adds_residual() under the same fusion switches, so the pair fuses.
+    PN_CHECK(out.has_value(), "Sequential: the last two layers did not take the residual");
+    return std::move(*out);
   }
   std::string type_name() const override { return "Sequential"; }
 
