@@ -2,7 +2,7 @@
 # Repeats the runs of docs/results.md on the CPU and prints the table of reference results
 # against patchnet's (tools/results_table.py).
 #
-#   bash tools/reproduce.sh [convmixer|shiftvit|involution|precision|twin|all] [--seeds "42 43 44"]
+#   bash tools/reproduce.sh [convmixer|shiftvit|involution|precision|twin|jpegcost|all] [--seeds "42 43 44"]
 #                           [--out runs/reproduce] [--data .data/cifar10] [--dry-run]
 #
 # Each run gets a folder <out>/<run>-s<seed> with stdout.log (the per-epoch lines and the test
@@ -16,19 +16,22 @@
 # minutes a run (docs/performance.md, "bf16 and accuracy"). `twin` (not part of all; needs
 # Debian's python3-torch) trains the PyTorch twins of the involution network and the conv
 # baseline from patchnet's initial weights for each seed, 7-8 minutes a run
-# (tools/twin_train.py).
+# (tools/twin_train.py). `jpegcost` (not part of all) measures what a first JPEG encoding
+# costs ConvMixer-256/8: the images averaged down to 16x16 (stand-ins for original pixels)
+# against the same images through JPEG at 30 dB (tools/recompress_cifar10.py --downscale 2),
+# bf16 products, about 55 minutes a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=all seeds="42 43 44" out=runs/reproduce data=.data/cifar10 dry=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    convmixer|shiftvit|involution|precision|twin|all) what=$1 ;;
+    convmixer|shiftvit|involution|precision|twin|jpegcost|all) what=$1 ;;
     --seeds) seeds=$2; shift ;;
     --out) out=$2; shift ;;
     --data) data=$2; shift ;;
     --dry-run) dry=1 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "reproduce.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -91,6 +94,21 @@ for s in $seeds; do
   case $what in precision)
     run convmixer-quick-fp32-s$s convmixer_cifar10 --matmul-precision fp32 --seed "$s"
     run convmixer-quick-bf16-s$s convmixer_cifar10 --matmul-precision bf16 --seed "$s" ;;
+  esac
+done
+# What a first JPEG encoding costs ConvMixer: data made from $data, quality 83 gives the
+# 30 dB the shared copy has against the original pixels (75 gives 28.3 dB at 16x16).
+if [ "$what" = jpegcost ] && [ "$dry" = 0 ]; then
+  for q in 0 83; do
+    d=$data-half$([ $q = 0 ] || echo "-jpeg$q")
+    [ -f "$d/cifar-10-batches-bin/test_batch.bin" ] ||
+      /usr/bin/python3 tools/recompress_cifar10.py "$data" "$d" --downscale 2 --quality $q
+  done
+fi
+for s in $seeds; do
+  case $what in jpegcost)
+    data=$data-half run convmixer-half-s$s convmixer_cifar10 --profile seed --matmul-precision bf16 --seed "$s"
+    data=$data-half-jpeg83 run convmixer-half-jpeg83-s$s convmixer_cifar10 --profile seed --matmul-precision bf16 --seed "$s" ;;
   esac
 done
 # The PyTorch twin of the involution network (inv) or the conv baseline (conv), from

@@ -77,6 +77,8 @@ VARIANTS = {
     "torch": "the PyTorch twin from patchnet's initial weights (tools/twin_train.py)",
     "fp32": "float32 matrix products",
     "bf16": "bf16 matrix products (`--matmul-precision bf16`)",
+    "half": "images averaged down to 16x16, stand-ins for original pixels (experiment, bf16 products)",
+    "half-jpeg83": "the same 16x16 images through a first JPEG encoding at 30 dB (experiment, bf16 products)",
 }
 
 
@@ -109,6 +111,12 @@ def summary(values):
             f"(min {min(values):.2f}, max {max(values):.2f}, n = {len(values)})")
 
 
+def owner(name):
+    """The group prefix a run folder belongs to: the longest one it starts with."""
+    prefixes = [p for p, *_ in GROUPS if name.startswith(p + "-")]
+    return max(prefixes, key=len, default=None)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", nargs="?", default="runs/reproduce")
@@ -122,8 +130,9 @@ def main(argv=None):
     rows, run_rows = [], []
     for prefix, title, ref, kind in GROUPS:
         # <prefix>-s<seed> are the reference settings; <prefix>-<variant>-s<seed> an experiment
-        pattern = re.compile(re.escape(prefix) + r"(?:-([a-z]+\d*))?-s(\d+)$")
-        matched = [(n, pattern.match(n)) for n in names]
+        # (the variant may hold dashes); a folder belongs to the longest prefix it starts with
+        pattern = re.compile(re.escape(prefix) + r"(?:-([a-z0-9]+(?:-[a-z0-9]+)*?))?-s(\d+)$")
+        matched = [(n, pattern.match(n) if owner(n) == prefix else None) for n in names]
         variants = sorted({""} | {m.group(1) or "" for _, m in matched if m})
         for variant in variants:
             runs = [(n, parse_run(os.path.join(args.folder, n))) for n, m in matched
