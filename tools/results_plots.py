@@ -92,22 +92,59 @@ def plot(group, runs, out):
     print(f"wrote {out}")
 
 
+# The first-encoding experiment (tools/reproduce.sh jpegcost) gets a figure of its own:
+# 16x16 stand-ins for original pixels against the same images through one JPEG encoding.
+JPEGCOST = {"half": "16x16 stand-ins (no JPEG)", "half-jpeg83": "the same through JPEG at 30 dB"}
+
+
+def plot_jpegcost(runs, out):
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), dpi=80)
+    for ax, key, title in ((axes[0], "acc", "training accuracy"), (axes[1], "val_acc", "validation accuracy")):
+        for seed, variant, run in runs:
+            ep = sorted(run["epochs"])
+            ax.plot(ep, [run["epochs"][e][key] for e in ep], "-" if variant == "half" else "--", lw=1.2,
+                    label=f"{JPEGCOST[variant]}, seed {seed}")
+        ax.set_title(f"ConvMixer-256/8 on 16x16 images: {title}", fontsize=10)
+        ax.set_xlabel("epoch", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        if key == "val_acc":
+            ax.set_ylim(0.6, 0.85)
+    axes[1].legend(fontsize=6.5, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    print(f"wrote {out}")
+
+
 def main(argv):
     folder = argv[1] if len(argv) > 1 else "runs/reproduce"
     out_dir = argv[2] if len(argv) > 2 else "docs/img"
     os.makedirs(out_dir, exist_ok=True)
     names = sorted(os.listdir(folder))
     for group in KERAS:
-        # <group>-s<seed> and variants such as <group>-buf256-s<seed>
+        # <group>-s<seed> and variants such as <group>-buf256-s<seed>, not the first-encoding runs
         pattern = re.compile(re.escape(group) + r"(-[a-z0-9]+)?-s(\d+)$")
         runs = []
         for n in names:
             m = pattern.match(n)
+            if m and m.group(1) and m.group(1)[1:] in JPEGCOST:
+                continue
             r = parse_run(os.path.join(folder, n)) if m else None
             if r and r["epochs"]:
                 runs.append((m.group(2), (m.group(1)[1:] + " ") if m.group(1) else "", r))
         if runs:
             plot(group, runs, os.path.join(out_dir, f"{group}_curves.png"))
+    pattern = re.compile(r"convmixer-(" + "|".join(map(re.escape, JPEGCOST)) + r")-s(\d+)$")
+    runs = []
+    for n in names:
+        m = pattern.match(n)
+        r = parse_run(os.path.join(folder, n)) if m else None
+        if r and r["epochs"]:
+            runs.append((m.group(2), m.group(1), r))
+    if runs:
+        plot_jpegcost(runs, os.path.join(out_dir, "convmixer_jpegcost.png"))
     return 0
 
 
