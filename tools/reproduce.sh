@@ -19,7 +19,8 @@
 # (tools/twin_train.py). `jpegcost` (not part of all) measures what a first JPEG encoding
 # costs ConvMixer-256/8: the images averaged down to 16x16 (stand-ins for original pixels)
 # against the same images through JPEG at 30 dB (tools/recompress_cifar10.py --downscale 2),
-# bf16 products, about 55 minutes a run.
+# bf16 products, about an hour a run (from the step time on the AMD EPYC VM; two runs side by
+# side with one thread each took 108 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --data) data=$2; shift ;;
     --dry-run) dry=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "reproduce.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
