@@ -67,6 +67,22 @@ TITLES = {"convmixer": "ConvMixer-256/8", "involution-inv": "involution network"
           "involution-conv": "conv baseline", "shiftvit": "ShiftViT"}
 
 
+def style(ax, title):
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("epoch", fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+
+
+def save(fig, axes, out):
+    axes[1].legend(fontsize=6.5, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    print(f"wrote {out}")
+
+
 def plot(group, runs, out):
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), dpi=80)
     for ax, which, title in ((axes[0], 0, "training accuracy"), (axes[1], 1, "validation accuracy")):
@@ -78,18 +94,10 @@ def plot(group, runs, out):
             ep = sorted(run["epochs"])
             y = [run["epochs"][e]["acc" if which == 0 else "val_acc"] for e in ep]
             ax.plot(ep, y, lw=1, alpha=0.8, label=f"patchnet {variant}seed {name}")
-        ax.set_title(f"{TITLES[group]}: {title}", fontsize=10)
-        ax.set_xlabel("epoch", fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
+        style(ax, f"{TITLES[group]}: {title}")
         if which == 1 and group == "convmixer":
             ax.set_ylim(0.6, 0.9)
-    axes[1].legend(fontsize=6.5, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-    print(f"wrote {out}")
+    save(fig, axes, out)
 
 
 # The first-encoding experiment (tools/reproduce.sh jpegcost) gets a figure of its own:
@@ -104,18 +112,10 @@ def plot_jpegcost(runs, out):
             ep = sorted(run["epochs"])
             ax.plot(ep, [run["epochs"][e][key] for e in ep], "-" if variant == "half" else "--", lw=1.2,
                     label=f"{JPEGCOST[variant]}, seed {seed}")
-        ax.set_title(f"ConvMixer-256/8 on 16x16 images: {title}", fontsize=10)
-        ax.set_xlabel("epoch", fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
+        style(ax, f"ConvMixer-256/8 on 16x16 images: {title}")
         if key == "val_acc":
             ax.set_ylim(0.6, 0.85)
-    axes[1].legend(fontsize=6.5, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-    print(f"wrote {out}")
+    save(fig, axes, out)
 
 
 def main(argv):
