@@ -86,7 +86,12 @@ def main(argv=None):
             with open(path, "rb") as f, open(os.path.join(dst, name), "wb") as g:
                 g.write(f.read())
             continue
-        records = np.fromfile(path, dtype=np.uint8).reshape(-1, 3073)
+        raw = np.fromfile(path, dtype=np.uint8)
+        if raw.size % 3073:
+            print(f"recompress_cifar10.py: {path} is {raw.size} bytes, not a whole number of 3073-byte records",
+                  file=sys.stderr)
+            return 1
+        records = raw.reshape(-1, 3073)
         out, mse = transform(records, args.quality, offset, args.downscale)
         all_mse += mse
         out.tofile(os.path.join(dst, name))

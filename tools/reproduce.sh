@@ -99,19 +99,19 @@ for s in $seeds; do
 done
 # What a first JPEG encoding costs ConvMixer: data made from $data, quality 83 gives the
 # 30 dB the shared copy has against the original pixels (75 gives 28.3 dB at 16x16).
-if [ "$what" = jpegcost ] && [ "$dry" = 0 ]; then
-  for q in 0 83; do
-    d=$data-half$([ $q = 0 ] || echo "-jpeg$q")
-    [ -f "$d/cifar-10-batches-bin/test_batch.bin" ] ||
-      /usr/bin/python3 tools/recompress_cifar10.py "$data" "$d" --downscale 2 --quality $q
+if [ "$what" = jpegcost ]; then
+  copies="half:0 half-jpeg83:83"  # the run's variant (and data folder suffix):JPEG quality (0: none)
+  for copy in $copies; do
+    d=$data-${copy%:*}
+    [ "$dry" = 1 ] || [ -f "$d/cifar-10-batches-bin/test_batch.bin" ] ||
+      /usr/bin/python3 tools/recompress_cifar10.py "$data" "$d" --downscale 2 --quality "${copy#*:}"
+  done
+  for s in $seeds; do
+    for copy in $copies; do
+      data=$data-${copy%:*} run convmixer-${copy%:*}-s$s convmixer_cifar10 --profile seed --matmul-precision bf16 --seed "$s"
+    done
   done
 fi
-for s in $seeds; do
-  case $what in jpegcost)
-    data=$data-half run convmixer-half-s$s convmixer_cifar10 --profile seed --matmul-precision bf16 --seed "$s"
-    data=$data-half-jpeg83 run convmixer-half-jpeg83-s$s convmixer_cifar10 --profile seed --matmul-precision bf16 --seed "$s" ;;
-  esac
-done
 # The PyTorch twin of the involution network (inv) or the conv baseline (conv), from
 # patchnet's initial weights of a seed: twin MODEL SEED.
 twin() {

@@ -11,7 +11,6 @@ the epoch, as patchnet does).
 """
 
 import os
-import re
 import sys
 
 sys.dont_write_bytecode = True
@@ -23,7 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
-from results_table import parse_run  # noqa: E402
+from results_table import parse_run, split_name  # noqa: E402
 
 # (train accuracy, validation accuracy) per epoch, from the Keras examples' logs.
 KERAS = {
@@ -122,27 +121,18 @@ def main(argv):
     folder = argv[1] if len(argv) > 1 else "runs/reproduce"
     out_dir = argv[2] if len(argv) > 2 else "docs/img"
     os.makedirs(out_dir, exist_ok=True)
-    names = sorted(os.listdir(folder))
-    for group in KERAS:
-        # <group>-s<seed> and variants such as <group>-buf256-s<seed>, not the first-encoding runs
-        pattern = re.compile(re.escape(group) + r"(-[a-z0-9]+)?-s(\d+)$")
-        runs = []
-        for n in names:
-            m = pattern.match(n)
-            if m and m.group(1) and m.group(1)[1:] in JPEGCOST:
-                continue
-            r = parse_run(os.path.join(folder, n)) if m else None
-            if r and r["epochs"]:
-                runs.append((m.group(2), (m.group(1)[1:] + " ") if m.group(1) else "", r))
+    # (group, variant, seed, run) of every run folder with epochs (tools/results_table.py's names)
+    found = []
+    for n in sorted(os.listdir(folder)):
+        key = split_name(n)
+        r = parse_run(os.path.join(folder, n)) if key else None
+        if r and r["epochs"]:
+            found.append((*key, r))
+    for group in KERAS:  # the reference settings and their variants, not the first-encoding runs
+        runs = [(seed, f"{v} " if v else "", r) for g, v, seed, r in found if g == group and v not in JPEGCOST]
         if runs:
             plot(group, runs, os.path.join(out_dir, f"{group}_curves.png"))
-    pattern = re.compile(r"convmixer-(" + "|".join(map(re.escape, JPEGCOST)) + r")-s(\d+)$")
-    runs = []
-    for n in names:
-        m = pattern.match(n)
-        r = parse_run(os.path.join(folder, n)) if m else None
-        if r and r["epochs"]:
-            runs.append((m.group(2), m.group(1), r))
+    runs = [(seed, v, r) for g, v, seed, r in found if g == "convmixer" and v in JPEGCOST]
     if runs:
         plot_jpegcost(runs, os.path.join(out_dir, "convmixer_jpegcost.png"))
     return 0

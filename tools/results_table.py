@@ -111,10 +111,21 @@ def summary(values):
             f"(min {min(values):.2f}, max {max(values):.2f}, n = {len(values)})")
 
 
+NAME = re.compile(r"(?:-([a-z0-9]+(?:-[a-z0-9]+)*?))?-s(\d+)$")
+
+
 def owner(name):
     """The group prefix a run folder belongs to: the longest one it starts with."""
     prefixes = [p for p, *_ in GROUPS if name.startswith(p + "-")]
     return max(prefixes, key=len, default=None)
+
+
+def split_name(name):
+    """<group>-s<seed> (the reference settings) or <group>-<variant>-s<seed> (an experiment;
+    the variant may hold dashes) -> (group, variant or "", seed), or None."""
+    group = owner(name)
+    m = NAME.fullmatch(name[len(group):]) if group else None
+    return (group, m.group(1) or "", m.group(2)) if m else None
 
 
 def main(argv=None):
@@ -127,16 +138,12 @@ def main(argv=None):
         print(f"results_table.py: no folder {args.folder}", file=sys.stderr)
         return 1
     names = sorted(os.listdir(args.folder))
+    keys = {n: split_name(n) for n in names}
     rows, run_rows = [], []
     for prefix, title, ref, kind in GROUPS:
-        # <prefix>-s<seed> are the reference settings; <prefix>-<variant>-s<seed> an experiment
-        # (the variant may hold dashes); a folder belongs to the longest prefix it starts with
-        pattern = re.compile(re.escape(prefix) + r"(?:-([a-z0-9]+(?:-[a-z0-9]+)*?))?-s(\d+)$")
-        matched = [(n, pattern.match(n) if owner(n) == prefix else None) for n in names]
-        variants = sorted({""} | {m.group(1) or "" for _, m in matched if m})
-        for variant in variants:
-            runs = [(n, parse_run(os.path.join(args.folder, n))) for n, m in matched
-                    if m and (m.group(1) or "") == variant]
+        matched = [(n, k[1]) for n, k in keys.items() if k and k[0] == prefix]  # (folder, variant)
+        for variant in sorted({""} | {v for _, v in matched}):
+            runs = [(n, parse_run(os.path.join(args.folder, n))) for n, v in matched if v == variant]
             runs = [(n, r) for n, r in runs if r is not None]
             if not ref and not runs:
                 continue  # a group without a reference shows only what ran

@@ -79,6 +79,13 @@ class Recompress(unittest.TestCase):
             self.assertEqual(rc.main([d, os.path.join(d, "out")]), 1)
         self.assertIn("no ", err.getvalue())
 
+    def test_a_truncated_file_is_refused(self):
+        with tempfile.TemporaryDirectory() as d, contextlib.redirect_stderr(io.StringIO()) as err:
+            os.makedirs(os.path.join(d, "cifar-10-batches-bin"))
+            records(2)[:, :2000].tofile(os.path.join(d, "cifar-10-batches-bin", "data_batch_1.bin"))
+            self.assertEqual(rc.main([d, os.path.join(d, "out")]), 1)
+        self.assertIn("not a whole number of 3073-byte records", err.getvalue())
+
 
 def write_run(root, name, test, epochs=2):
     os.makedirs(os.path.join(root, name))
