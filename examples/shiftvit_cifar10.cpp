@@ -5,7 +5,8 @@
 // the learning rate) under warmup-cosine (1e-5 -> 1e-3 over the first 15% of the steps,
 // cosine to 0 at the end); batch 256; up to 100 epochs with early stopping (patience 5 on
 // validation accuracy); training on the first 40,000 images, validation on the last 10,000;
-// top-1 and top-5 test accuracy.
+// top-1 and top-5 test accuracy of the final weights (the example's figure), then of the
+// best-on-validation checkpoint.
 //
 // --predict DIR classifies the JPEG / PNG images of a folder with a saved model (the seed's
 // inference section): each image is resized to 32x32 (bilinear; the seed uses nearest), then goes
@@ -239,7 +240,7 @@ int main(int argc, char** argv) {
     guard_on_resume(fc, cli,
                     {"--adamw", "--lr-start", "--warmup", "--image-size", "--dropout", "--drop-path", "--shift-group",
                      "--shift", "--num-div", "--eps"});
-    fit_and_score(model, opt, masks, fc, d, c);
+    fit_and_score(model, opt, masks, fc, d, c, /*score_final=*/true);
     if (c.writes()) prediction_picture(cli, c, model, d.splits.test, c.save + "/predictions.png");
     return 0;
   });

@@ -3,7 +3,7 @@
 # against patchnet's (tools/results_table.py).
 #
 #   bash tools/reproduce.sh [convmixer|shiftvit|involution|precision|twin|jpegcost|all] [--seeds "42 43 44"]
-#                           [--out runs/reproduce] [--data .data/cifar10] [--dry-run]
+#                           [--out runs/reproduce] [--data .data/cifar10] [--nets "inv conv convmixer"] [--dry-run]
 #
 # Each run gets a folder <out>/<run>-s<seed> with stdout.log (the per-epoch lines and the test
 # figures), run.info (commit, command, start, end, exit status), log.csv, the checkpoints and
@@ -17,25 +17,31 @@
 # Debian's python3-torch) trains the PyTorch twins of the involution network and the conv
 # baseline from patchnet's initial weights for each seed, 7-8 minutes a run
 # (tools/twin_train.py). `jpegcost` (not part of all) measures what a first JPEG encoding
-# costs ConvMixer-256/8: the images averaged down to 16x16 (stand-ins for original pixels)
-# against the same images through JPEG at 30 dB (tools/recompress_cifar10.py --downscale 2),
-# bf16 products, about an hour a run (from the step time on the AMD EPYC VM; two runs side by
-# side with one thread each took 108 minutes).
+# costs: the images averaged down to 16x16 (stand-ins for original pixels) against the same
+# images through JPEG at 30 dB (tools/recompress_cifar10.py --downscale 2), for the nets
+# --nets names (inv: the involution network, conv: the conv baseline, convmixer:
+# ConvMixer-256/8 with bf16 products, about an hour a run on the AMD EPYC VM; default all
+# three, in that order).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-what=all seeds="42 43 44" out=runs/reproduce data=.data/cifar10 dry=0
+what=all seeds="42 43 44" out=runs/reproduce data=.data/cifar10 dry=0 nets="inv conv convmixer"
 while [ $# -gt 0 ]; do
   case "$1" in
     convmixer|shiftvit|involution|precision|twin|jpegcost|all) what=$1 ;;
     --seeds) seeds=$2; shift ;;
     --out) out=$2; shift ;;
     --data) data=$2; shift ;;
+    --nets) nets=$2; shift ;;
     --dry-run) dry=1 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "reproduce.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
+done
+
+for net in $nets; do
+  case $net in inv|conv|convmixer) ;; *) echo "reproduce.sh: unknown net '$net' in --nets (inv, conv, convmixer)" >&2; exit 2 ;; esac
 done
 
 bin=build-cpu/examples
@@ -97,7 +103,7 @@ for s in $seeds; do
     run convmixer-quick-bf16-s$s convmixer_cifar10 --matmul-precision bf16 --seed "$s" ;;
   esac
 done
-# What a first JPEG encoding costs ConvMixer: data made from $data, quality 83 gives the
+# What a first JPEG encoding costs: data made from $data, quality 83 gives the
 # 30 dB the shared copy has against the original pixels (75 gives 28.3 dB at 16x16).
 if [ "$what" = jpegcost ]; then
   copies="half:0 half-jpeg83:83"  # the run's variant (and data folder suffix):JPEG quality (0: none)
@@ -106,9 +112,15 @@ if [ "$what" = jpegcost ]; then
     [ "$dry" = 1 ] || [ -f "$d/cifar-10-batches-bin/test_batch.bin" ] ||
       /usr/bin/python3 tools/recompress_cifar10.py "$data" "$d" --downscale 2 --quality "${copy#*:}"
   done
-  for s in $seeds; do
-    for copy in $copies; do
-      data=$data-${copy%:*} run convmixer-${copy%:*}-s$s convmixer_cifar10 --profile seed --matmul-precision bf16 --seed "$s"
+  for net in $nets; do
+    for s in $seeds; do
+      for copy in $copies; do
+        v=${copy%:*}
+        case $net in
+          inv|conv) data=$data-$v run involution-$net-$v-s$s involution_cifar10 --model "$net" --seed "$s" ;;
+          convmixer) data=$data-$v run convmixer-$v-s$s convmixer_cifar10 --profile seed --matmul-precision bf16 --seed "$s" ;;
+        esac
+      done
     done
   done
 fi

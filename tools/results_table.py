@@ -8,8 +8,8 @@ A run folder is named <group>-s<seed> (convmixer-s42, involution-inv-s43, ...). 
 compared with its reference on the figure the reference reports:
   - ConvMixer (the Keras example): test accuracy of the best-on-validation checkpoint;
   - ShiftViT (the Keras example): test top-1 / top-5 of the final weights (EarlyStopping
-    without restore_best_weights); patchnet's program scores its best checkpoint, which the
-    table says;
+    without restore_best_weights): the program's "final weights: test accuracy" lines (a run
+    from before they existed falls back to its best checkpoint's figures);
   - the involution networks (the Keras example): validation accuracy of the last epoch, the
     validation set being the test set;
   - the quick ConvMixer profile (no reference; float32 against bf16 matrix products, the
@@ -28,11 +28,13 @@ EPOCH = re.compile(r"^epoch (\d+)/(\d+)\s+loss (\S+)\s+acc (\S+)(?:\s+top5 (\S+)
                    r"(?:\s+val_top5 (\S+))?.*?\s([\d.]+) s$")
 TEST = re.compile(r"^test accuracy: ([\d.]+)%")
 TEST5 = re.compile(r"^test top-5 accuracy: ([\d.]+)%")
+FINAL = re.compile(r"^final weights: test accuracy: ([\d.]+)%")
+FINAL5 = re.compile(r"^final weights: test top-5 accuracy: ([\d.]+)%")
 
 # group prefix -> (title, reference figures, which figure of a run is compared)
 GROUPS = [
     ("convmixer", "ConvMixer-256/8, 10 epochs", {"top-1": 83.69}, "test"),
-    ("shiftvit", "ShiftViT, early stopping", {"top-1": 76.38, "top-5": 98.55}, "test"),
+    ("shiftvit", "ShiftViT, early stopping", {"top-1": 76.38, "top-5": 98.55}, "final"),
     ("involution-inv", "involution network, 20 epochs", {"top-1": 47.19}, "last_val"),
     ("involution-conv", "conv baseline, 20 epochs", {"top-1": 73.04}, "last_val"),
     # No reference: the quick profile run at each matrix-product precision (bf16 against fp32).
@@ -41,7 +43,7 @@ GROUPS = [
 
 
 def parse_run(folder):
-    run = {"epochs": {}, "test": None, "test5": None, "info": {}}
+    run = {"epochs": {}, "test": None, "test5": None, "final": None, "final5": None, "info": {}}
     log = os.path.join(folder, "stdout.log")
     if not os.path.exists(log):
         return None
@@ -57,9 +59,10 @@ def parse_run(folder):
             m = TEST.match(line)
             if m:
                 run["test"] = float(m.group(1))
-            m = TEST5.match(line)
-            if m:
-                run["test5"] = float(m.group(1))
+            for key, pattern in (("test5", TEST5), ("final", FINAL), ("final5", FINAL5)):
+                m = pattern.match(line)
+                if m:
+                    run[key] = float(m.group(1))
     info = os.path.join(folder, "run.info")
     if os.path.exists(info):
         with open(info) as f:
@@ -77,9 +80,18 @@ VARIANTS = {
     "torch": "the PyTorch twin from patchnet's initial weights (tools/twin_train.py)",
     "fp32": "float32 matrix products",
     "bf16": "bf16 matrix products (`--matmul-precision bf16`)",
-    "half": "images averaged down to 16x16, stand-ins for original pixels (experiment, bf16 products)",
-    "half-jpeg83": "the same 16x16 images through a first JPEG encoding at 30 dB (experiment, bf16 products)",
+    "half": "images averaged down to 16x16, stand-ins for original pixels (experiment)",
+    "half-jpeg83": "the same 16x16 images through a first JPEG encoding at 30 dB (experiment)",
 }
+
+
+def describe(variant, runs):
+    """The variant's row title; it says so when every run of it used bf16 matrix products."""
+    text = VARIANTS.get(variant, variant)
+    bf16 = runs and all("--matmul-precision bf16" in r["info"].get("command", "") for _, r in runs)
+    if bf16 and "bf16" not in text:
+        text = text[:-1] + ", bf16 products)" if text.endswith(")") else text + " (bf16 products)"
+    return text
 
 
 def run_row(n, r):
@@ -95,6 +107,8 @@ def run_row(n, r):
 
 
 def figure(run, kind):
+    if kind == "final":  # the final weights' figure; older logs hold only the best checkpoint's
+        return run["final"] if run["final"] is not None else run["test"]
     if kind == "test":
         return run["test"]
     if not run["epochs"]:
@@ -151,12 +165,13 @@ def main(argv=None):
             top1 = [v for v in (figure(r, kind) for r in done) if v is not None]
             ours = summary(top1)
             if "top-5" in ref:
-                ours += " / " + summary([r["test5"] for r in done if r["test5"] is not None])
+                top5 = [r["final5"] if kind == "final" and r["final5"] is not None else r["test5"] for r in done]
+                ours += " / " + summary([v for v in top5 if v is not None])
             unfinished = len(runs) - len(done)
             if unfinished:
                 ours += f" ({unfinished} run{'s' if unfinished > 1 else ''} unfinished)"
             if variant:
-                rows.append(f"| {title}, {VARIANTS.get(variant, variant)} | | {ours} |")
+                rows.append(f"| {title}, {describe(variant, runs)} | | {ours} |")
             elif not ref:
                 rows.append(f"| {title} | | {ours} |")
             else:
@@ -180,7 +195,7 @@ def main(argv=None):
             info = os.path.join(args.folder, n, "run.info")
             lines = open(info).read().splitlines() if os.path.exists(info) else []
             lines += [x.rstrip() for x in open(log, errors="replace")
-                      if x.startswith(("epoch ", "early stopping", "resumed", "test ", "data:"))]
+                      if x.startswith(("epoch ", "early stopping", "resumed", "test ", "final weights:", "data:"))]
             print(f"\n<details><summary>{n}</summary>\n\n```\n" + "\n".join(lines) + "\n```\n</details>")
     return 0
 

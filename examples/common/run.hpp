@@ -8,7 +8,7 @@
 //     RunData d(c, defaults, train augmentation, eval augmentation);   // CIFAR-10 + loaders
 //     if (!c.evaluate.empty()) return evaluate_checkpoint(model, d, c, tag, loss, top5);
 //     <the optimizer>; train::FitConfig fc = fit_config(cli, c, d, tag, loss, top5); <schedule>
-//     fit_and_score(model, opt, masks, fc, d, c);   // fit or resume, curves, test line
+//     fit_and_score(model, opt, masks, fc, d, c);   // fit or resume, curves, test lines
 //     <pictures, rank 0 only (c.writes())>; return 0;
 //   });
 //
@@ -291,10 +291,10 @@ inline void draw_curves(const train::History& h, const std::string& path, bool w
                                           viz::line_chart("Accuracy", "epoch", "accuracy", acc)}));
 }
 
-inline void print_test(const train::EvalResult& r, bool top5) {
-  std::printf("test loss: %.4f\n", r.loss);
-  std::printf("test accuracy: %.2f%%\n", 100.0 * r.acc);
-  if (top5) std::printf("test top-5 accuracy: %.2f%%\n", 100.0 * r.top5);
+inline void print_test(const train::EvalResult& r, bool top5, const char* prefix = "") {
+  std::printf("%stest loss: %.4f\n", prefix, r.loss);
+  std::printf("%stest accuracy: %.2f%%\n", prefix, 100.0 * r.acc);
+  if (top5) std::printf("%stest top-5 accuracy: %.2f%%\n", prefix, 100.0 * r.top5);
   std::fflush(stdout);
 }
 
@@ -381,8 +381,10 @@ inline void guard_on_resume(train::FitConfig& fc, const Cli& cli, std::initializ
 
 // Trains (continuing from --resume), draws curves.png, then scores the best checkpoint (as
 // the seeds do; the final weights when there is none) on the test set.
+// score_final: the seed scores its final weights (ShiftViT's EarlyStopping restores nothing),
+// so they are scored first, on lines that start "final weights: ", then the best checkpoint.
 inline void fit_and_score(Model& model, optim::Optimizer<float>& opt, Generator& masks, const train::FitConfig& fc,
-                          RunData& d, const Common& c) {
+                          RunData& d, const Common& c, bool score_final = false) {
   std::cout << "data: " << d.splits.train.n << " training, " << d.splits.val.n
             << (d.splits.val_is_test ? " validation (the test set, as the seed)" : " validation") << ", "
             << d.splits.test.n << " test images; " << d.train.batches_per_epoch() << " steps per epoch\n";
@@ -394,6 +396,10 @@ inline void fit_and_score(Model& model, optim::Optimizer<float>& opt, Generator&
   int64_t have_best = c.writes() && std::filesystem::exists(trainer.best_path()) ? 1 : 0;
   dist::Group& g = c.group ? *c.group : dist::Group::single();
   g.broadcast(&have_best, sizeof have_best, 0);
+  if (score_final && have_best) {
+    std::cout << "scoring the final weights on " << d.splits.test.n << " test images\n";
+    print_test(train::evaluate(model, d.test, fc.loss, c.device, 0, c.group), fc.top5, "final weights: ");
+  }
   if (have_best) {
     if (c.writes()) io::load_model(trainer.best_path(), model, fc.model_tag);
     dist::broadcast_module(g, model);

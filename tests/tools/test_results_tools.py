@@ -87,11 +87,15 @@ class Recompress(unittest.TestCase):
         self.assertIn("not a whole number of 3073-byte records", err.getvalue())
 
 
-def write_run(root, name, test, epochs=2):
+def write_run(root, name, test, epochs=2, command=None, extra=""):
     os.makedirs(os.path.join(root, name))
+    if command:
+        with open(os.path.join(root, name, "run.info"), "w") as f:
+            f.write(f"commit abc1234\ncommand {command}\n")
     with open(os.path.join(root, name, "stdout.log"), "w") as f:
         for e in range(1, epochs + 1):
             f.write(f"epoch {e}/{epochs}  loss 1.0  acc 0.5000  val_loss 1.0  val_acc 0.{40 + e}00  1.0 s\n")
+        f.write(extra)
         if test is not None:
             f.write(f"test accuracy: {test}%\n")
 
@@ -99,8 +103,8 @@ def write_run(root, name, test, epochs=2):
 class ResultsTable(unittest.TestCase):
     def table(self, names):
         with tempfile.TemporaryDirectory() as d:
-            for name, test in names:
-                write_run(d, name, test)
+            for name, test, *command in names:
+                write_run(d, name, test, command=command[0] if command else None)
             buf = io.StringIO()
             with contextlib.redirect_stdout(buf):
                 self.assertEqual(rt.main([d]), 0)
@@ -121,6 +125,32 @@ class ResultsTable(unittest.TestCase):
         # the quick profile's runs belong to their own group, not to ConvMixer-256/8's variants
         self.assertIn("60.00%", row["ConvMixer-128/4 (quick profile), 2 epochs, float32 matrix products"])
         self.assertFalse(any(k.startswith("ConvMixer-256/8, 10 epochs, quick") for k in row))
+
+    def test_a_variant_says_bf16_only_when_all_its_runs_used_it(self):
+        bf16 = "convmixer_cifar10 --profile seed --matmul-precision bf16 --seed 42"
+        lines = self.table([("convmixer-half-s42", 75.5, bf16), ("convmixer-half-s43", 76.5, bf16),
+                            ("involution-inv-half-s42", 40.0, "involution_cifar10 --model inv --seed 42"),
+                            ("involution-inv-half-jpeg83-s42", 39.0, bf16), ("involution-inv-half-jpeg83-s43", 38.0)])
+        titles = [line.split("|")[1].strip() for line in lines if line.startswith("| ")]
+        self.assertIn("ConvMixer-256/8, 10 epochs, images averaged down to 16x16, stand-ins for original pixels "
+                      "(experiment, bf16 products)", titles)
+        self.assertIn("involution network, 20 epochs, images averaged down to 16x16, stand-ins for original "
+                      "pixels (experiment)", titles)
+        # one of its two runs ran in float32: no precision in the title
+        self.assertIn("involution network, 20 epochs, the same 16x16 images through a first JPEG encoding at 30 dB "
+                      "(experiment)", titles)
+
+    def test_shiftvit_is_scored_on_its_final_weights(self):
+        with tempfile.TemporaryDirectory() as d:
+            final = "final weights: test accuracy: 77.50%\nfinal weights: test top-5 accuracy: 98.60%\n"
+            write_run(d, "shiftvit-s42", 79.0, extra=final + "test top-5 accuracy: 98.40%\n")
+            write_run(d, "shiftvit-s43", 78.0, extra="test top-5 accuracy: 98.30%\n")  # an older log: best only
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                self.assertEqual(rt.main([d]), 0)
+        row = [line for line in buf.getvalue().splitlines() if line.startswith("| ShiftViT")]
+        self.assertEqual(len(row), 1)
+        self.assertIn("77.75% ± 0.35 (min 77.50, max 78.00, n = 2) / 98.45% ± 0.21", row[0])
 
     def test_owner_is_the_longest_prefix(self):
         self.assertEqual(rt.owner("convmixer-quick-bf16-s44"), "convmixer-quick")
