@@ -40,6 +40,15 @@ cublasStatus_t gemm_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation
   return cublasDgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// C = beta C for a product with K = 0; beta 0 writes zeros whatever C held (NaN included).
+template <class T>
+__global__ void empty_sum_kernel(T* c, int64_t M, int64_t N, int64_t ldc, T beta) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < M * N; i += int64_t(gridDim.x) * blockDim.x) {
+    T& v = c[(i / N) * ldc + i % N];
+    v = beta == T(0) ? T(0) : beta * v;
+  }
+}
+
 }  // namespace
 
 namespace impl {
@@ -51,6 +60,14 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   const int64_t kMax = 2147483647;
   PN_CHECK(M <= kMax && N <= kMax && K <= kMax && lda <= kMax && ldb <= kMax && ldc <= kMax,
            "cuda::gemm: a dimension above 2^31-1 (M ", M, ", N ", N, ", K ", K, ")");
+  if (K == 0) {  // an empty sum: C = beta C, as BLAS defines it (cuBLAS would want lda, ldb >= 1)
+    if (beta != T(1)) {
+      PN_CUDA_CHECK(cudaSetDevice(device));
+      empty_sum_kernel<<<detail::grid_for(M * N), 256, 0, detail::stream_of(s.handle)>>>(C, M, N, ldc, beta);
+      PN_CUDA_CHECK_LAUNCH("empty_sum_kernel");
+    }
+    return;
+  }
   cublasHandle_t h = handle_for(device);
   PN_CUDA_CHECK(cudaSetDevice(device));
   PN_CUBLAS_CHECK(cublasSetStream(h, detail::stream_of(s.handle)));

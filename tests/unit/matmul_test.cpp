@@ -1,4 +1,5 @@
 // matmul and linear: forward against plain loops, and errors.
+#include "patchnet/ops/conv.hpp"
 #include "patchnet/ops/matmul.hpp"
 #include "support/test_util.hpp"
 
@@ -42,6 +43,30 @@ TEST_CASE("linear: forward matches a plain loop, in float too") {
   check_close(reshape(y, {-1, 11}), ref, "double");
   auto yf = linear(to_dtype<float>(x), to_dtype<float>(w), to_dtype<float>(b));
   check_close(yf, y, 1e-5, 1e-5, "float vs double");
+}
+
+// No input features (an empty sum: the bias, or zeros) and no outputs: forward and backward
+// keep every shape, where reshape's -1 cannot be resolved.
+TEST_CASE("matmul, linear, pointwise_conv2d: zero input features or zero outputs") {
+  auto x = Tensor<double>::zeros({2, 3, 0}).set_requires_grad();
+  auto w = Tensor<double>::zeros({0, 4}).set_requires_grad();
+  auto b = test::uniform<double>({4}, 8).set_requires_grad();
+  auto y = matmul(x, w);
+  CHECK(y.shape() == Shape{2, 3, 4});
+  check_close(y, Tensor<double>::zeros({2, 3, 4}), "matmul over no features: zeros");
+  auto yl = linear(x, w, b);
+  check_close(yl, broadcast_to(b.detach(), {2, 3, 4}), "linear without features: the bias");
+  sum(yl).backward();
+  CHECK(x.grad().shape() == Shape{2, 3, 0});
+  CHECK(w.grad().shape() == Shape{0, 4});
+  check_close(b.grad(), Tensor<double>::full({4}, 6.0), "bias gradient: one per row");
+  auto xp = test::uniform<double>({2, 3, 3, 5}, 9).set_requires_grad();
+  auto wp = Tensor<double>::zeros({5, 0}).set_requires_grad();
+  auto yp = pointwise_conv2d(xp, wp);
+  CHECK(yp.shape() == Shape{2, 3, 3, 0});
+  yp.backward(Tensor<double>::zeros({2, 3, 3, 0}));
+  check_close(xp.grad(), Tensor<double>::zeros({2, 3, 3, 5}), "no outputs: a zero input gradient");
+  CHECK(wp.grad().shape() == Shape{5, 0});
 }
 
 TEST_CASE("matmul, linear: bad shapes throw naming the op") {

@@ -4,6 +4,7 @@
 // pointer where device memory belongs is an error, the mistake a GPU reports only as an
 // illegal address, if at all. Included by emu.hpp.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -192,7 +193,10 @@ struct Exact {
 template <class T, class Round = Exact>
 cublasStatus_t gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const T* alpha, const T* a,
                     int lda, const T* b, int ldb, const T* beta, T* c, int ldc, Round round = {}) {
-  if (m < 0 || n < 0 || k < 0 || lda < (ta == CUBLAS_OP_N ? m : k) || ldb < (tb == CUBLAS_OP_N ? k : n) || ldc < m)
+  // cuBLAS's rule: each leading dimension at least max(1, stored rows), even when k is 0.
+  const auto low = [](int ld, int rows) { return ld < std::max(1, rows); };
+  if (m < 0 || n < 0 || k < 0 || low(lda, ta == CUBLAS_OP_N ? m : k) || low(ldb, tb == CUBLAS_OP_N ? k : n) ||
+      low(ldc, m))
     return CUBLAS_STATUS_INVALID_VALUE;
   if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
   const auto span = [](int rows, int cols, int ld) { return (std::size_t(cols - 1) * ld + rows) * sizeof(T); };

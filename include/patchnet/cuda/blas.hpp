@@ -1,6 +1,8 @@
 // cuBLAS matrix products (cuda/blas.cu), float and double, row-major like cpu::gemm.
 // Float products follow the matmul precision policy (core/precision.hpp): exact float32 by
 // default (results match the CPU to float rounding), TF32 or bf16 tensor-core math when set.
+// K = 0 is BLAS's empty sum, C = beta C (zeros for beta 0, NaN in C included), done by a
+// kernel of its own: cuBLAS rejects the leading dimensions of 0 such a product can have.
 #pragma once
 
 #include <cstdint>

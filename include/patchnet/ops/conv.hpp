@@ -213,8 +213,7 @@ Tensor<T> cuda_pointwise_conv2d(const Tensor<T>& x, const Tensor<T>& w, const Te
   const int64_t cin = w.size(0), cout = w.size(1), rows = x.size(0) * x.size(1) * x.size(2);
   const Tensor<T> xc = x.contiguous().detach(), wc = w.contiguous().detach();
   const Shape out_shape{x.size(0), x.size(1), x.size(2), cout};
-  // cuBLAS may leave C untouched when the inner dimension is 0: start from zeros then.
-  Tensor<T> out = cin == 0 ? Tensor<T>::zeros(out_shape, dev) : Tensor<T>::empty(out_shape, dev);
+  Tensor<T> out = Tensor<T>::empty(out_shape, dev);
   if (bias.defined()) {
     const Tensor<T> bc = bias.contiguous();
     PN_CUDA("pointwise_conv2d", cuda::fill_rows(bc.data(), out.data(), rows, cout));
@@ -227,11 +226,11 @@ Tensor<T> cuda_pointwise_conv2d(const Tensor<T>& x, const Tensor<T>& w, const Te
     const int64_t cin = wc.size(0), cout = wc.size(1);
     Tensor<T> gx, gw, gb;
     if (needs[0]) {
-      gx = cout > 0 ? Tensor<T>::empty(xc.shape(), dev) : Tensor<T>::zeros(xc.shape(), dev);
+      gx = Tensor<T>::empty(xc.shape(), dev);
       gemm<T>(dev, false, true, rows, cin, cout, T(1), dy.data(), cout, wc.data(), cout, T(0), gx.data(), cin);
     }
     if (needs[1]) {
-      gw = rows > 0 ? Tensor<T>::empty(wc.shape(), dev) : Tensor<T>::zeros(wc.shape(), dev);
+      gw = Tensor<T>::empty(wc.shape(), dev);
       gemm<T>(dev, true, false, cin, cout, rows, T(1), xc.data(), cin, dy.data(), cout, T(0), gw.data(), cout);
     }
     if (needs[2]) gb = cuda_column_sum(dy, rows, cout);

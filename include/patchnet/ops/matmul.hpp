@@ -28,6 +28,14 @@ void gemm(Device dev, bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha
   else PN_CUDA("gemm", cuda::gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, dev.index));
 }
 
+// The rows of a [..., K] tensor seen as [rows, K]: the product of all sizes but the last
+// (explicit, as reshape's -1 cannot be resolved when K is 0).
+inline int64_t leading_rows(const Shape& s) {
+  int64_t rows = 1;
+  for (int i = 0; i + 1 < s.rank(); ++i) rows *= s[i];
+  return rows;
+}
+
 // [M, K] x [K, N] (either transposed) into a new [M, N] tensor, no autograd.
 template <FloatingPoint T>
 Tensor<T> mm(const Tensor<T>& a, bool ta, const Tensor<T>& b, bool tb) {
@@ -51,15 +59,17 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   if (b.dim() == 2) {
     Shape out_shape = a.shape();
     out_shape[out_shape.rank() - 1] = b.size(1);
-    const Tensor<T> a2 = reshape(a.detach(), {-1, a.size(-1)});
+    const int64_t rows = detail::leading_rows(a.shape());
+    const Tensor<T> a2 = reshape(a.detach(), {rows, a.size(-1)});
     Tensor<T> out = reshape(detail::mm(a2, false, b, false), out_shape).detach();
-    autograd::record<T>("matmul", {a, b}, {out}, [ad = a.detach(), bd = b.detach()](const auto& g, const auto& needs) {
-      const Tensor<T> g2 = reshape(g[0], {-1, bd.size(1)});
+    auto backward = [ad = a.detach(), bd = b.detach(), rows](const auto& g, const auto& needs) {
+      const Tensor<T> g2 = reshape(g[0], {rows, bd.size(1)});
       Tensor<T> ga, gb;
       if (needs[0]) ga = reshape(detail::mm(g2, false, bd, true), ad.shape());
-      if (needs[1]) gb = detail::mm(reshape(ad, {-1, ad.size(-1)}), true, g2, false);
+      if (needs[1]) gb = detail::mm(reshape(ad, {rows, ad.size(-1)}), true, g2, false);
       return std::vector<Tensor<T>>{ga, gb};
-    });
+    };
+    autograd::record<T>("matmul", {a, b}, {out}, backward);
     return out;
   }
   PN_CHECK(a.size(0) == b.size(0), "matmul: batch sizes differ: ", a.shape(), " x ", b.shape());
@@ -100,7 +110,7 @@ Tensor<T> affine(const char* name, const Tensor<T>& x, const Tensor<T>& w, const
   const Device dev = x.device();
   const int64_t in = w.size(0), outf = w.size(1);
   const Tensor<T> xc = x.contiguous().detach(), wc = w.contiguous().detach();
-  const int64_t rows = x.numel() / std::max<int64_t>(in, 1);
+  const int64_t rows = leading_rows(x.shape());
   Shape out_shape = x.shape();
   out_shape[out_shape.rank() - 1] = outf;
   Tensor<T> out = Tensor<T>::empty(out_shape, dev);
@@ -110,12 +120,12 @@ Tensor<T> affine(const char* name, const Tensor<T>& x, const Tensor<T>& w, const
     beta = T(1);
   }
   gemm<T>(dev, false, false, rows, outf, in, T(1), xc.data(), in, wc.data(), outf, beta, out.data(), outf);
-  autograd::record<T>(name, {x, w, bias}, {out}, [xc, wc](const auto& g, const auto& needs) {
+  autograd::record<T>(name, {x, w, bias}, {out}, [xc, wc, rows](const auto& g, const auto& needs) {
     const int64_t in = wc.size(0), outf = wc.size(1);
-    const Tensor<T> g2 = reshape(g[0].contiguous(), {-1, outf});
+    const Tensor<T> g2 = reshape(g[0].contiguous(), {rows, outf});
     Tensor<T> gx, gw, gb;
     if (needs[0]) gx = reshape(mm(g2, false, wc, true), xc.shape());
-    if (needs[1]) gw = mm(reshape(xc, {-1, in}), true, g2, false);
+    if (needs[1]) gw = mm(reshape(xc, {rows, in}), true, g2, false);
     if (needs[2]) gb = sum(g2, {0});
     return std::vector<Tensor<T>>{gx, gw, gb};
   });
