@@ -10,8 +10,14 @@
 namespace patchnet::cuda {
 namespace {
 
-cublasHandle_t handle_for(int device) {
-  static std::mutex mu;
+// One cuBLAS handle per device, and a lock held from cublasSetStream to the GEMM, so two host
+// threads on different streams cannot swap each other's stream.
+struct Handle {
+  cublasHandle_t h;
+  std::mutex& in_use;
+};
+Handle handle_for(int device) {
+  static std::mutex mu, in_use[64];
   static cublasHandle_t handles[64] = {};
   PN_CHECK(device >= 0 && device < 64, "cuda::gemm: device index ", device, " out of range");
   std::lock_guard<std::mutex> lock(mu);
@@ -19,7 +25,7 @@ cublasHandle_t handle_for(int device) {
     PN_CUDA_CHECK(cudaSetDevice(device));
     PN_CUBLAS_CHECK(cublasCreate(&handles[device]));
   }
-  return handles[device];
+  return {handles[device], in_use[device]};
 }
 
 // Float under the matmul precision policy (core/precision.hpp): fp32 is Sgemm; tf32 and bf16
@@ -68,7 +74,9 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
     }
     return;
   }
-  cublasHandle_t h = handle_for(device);
+  const Handle handle = handle_for(device);
+  const std::lock_guard<std::mutex> lock(handle.in_use);
+  cublasHandle_t h = handle.h;
   PN_CUDA_CHECK(cudaSetDevice(device));
   PN_CUBLAS_CHECK(cublasSetStream(h, detail::stream_of(s.handle)));
   const cublasOperation_t opb = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
