@@ -21,7 +21,7 @@
 # images through JPEG at 30 dB (tools/recompress_cifar10.py --downscale 2), for the nets
 # --nets names (inv: the involution network, conv: the conv baseline, convmixer:
 # ConvMixer-256/8 with bf16 products, about an hour a run on the AMD EPYC VM; default all
-# three, in that order).
+# three, in that order). --nets also picks the networks of `involution` (inv, conv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,8 +90,9 @@ run() {
 
 for s in $seeds; do
   case $what in involution|all)
-    run involution-inv-s$s involution_cifar10 --model inv --seed "$s"
-    run involution-conv-s$s involution_cifar10 --model conv --seed "$s" ;;
+    for net in $nets; do
+      case $net in inv|conv) run involution-$net-s$s involution_cifar10 --model "$net" --seed "$s" ;; esac
+    done ;;
   esac
 done
 for s in $seeds; do
