@@ -56,10 +56,7 @@ def parse_run(folder):
                                                   "val_acc": float(m.group(7)),
                                                   "val_top5": float(m.group(8)) if m.group(8) else None,
                                                   "seconds": float(m.group(9))}
-            m = TEST.match(line)
-            if m:
-                run["test"] = float(m.group(1))
-            for key, pattern in (("test5", TEST5), ("final", FINAL), ("final5", FINAL5)):
+            for key, pattern in (("test", TEST), ("test5", TEST5), ("final", FINAL), ("final5", FINAL5)):
                 m = pattern.match(line)
                 if m:
                     run[key] = float(m.group(1))
@@ -106,11 +103,11 @@ def run_row(n, r):
             f"{100 * best:.2f} | {r['test'] if r['test'] is not None else '-'} |")
 
 
-def figure(run, kind):
-    if kind == "final":  # the final weights' figure; older logs hold only the best checkpoint's
-        return run["final"] if run["final"] is not None else run["test"]
-    if kind == "test":
-        return run["test"]
+def figure(run, kind, top5=False):
+    if kind == "final" and run["final"] is not None:  # older logs hold only the best checkpoint's
+        return run["final5" if top5 else "final"]
+    if kind in ("final", "test"):
+        return run["test5" if top5 else "test"]
     if not run["epochs"]:
         return None
     return 100.0 * run["epochs"][max(run["epochs"])]["val_acc"]
@@ -165,8 +162,7 @@ def main(argv=None):
             top1 = [v for v in (figure(r, kind) for r in done) if v is not None]
             ours = summary(top1)
             if "top-5" in ref:
-                top5 = [r["final5"] if kind == "final" and r["final5"] is not None else r["test5"] for r in done]
-                ours += " / " + summary([v for v in top5 if v is not None])
+                ours += " / " + summary([v for v in (figure(r, kind, top5=True) for r in done) if v is not None])
             unfinished = len(runs) - len(done)
             if unfinished:
                 ours += f" ({unfinished} run{'s' if unfinished > 1 else ''} unfinished)"
