@@ -152,6 +152,18 @@ class ResultsTable(unittest.TestCase):
         self.assertEqual(len(row), 1)
         self.assertIn("77.75% ± 0.35 (min 77.50, max 78.00, n = 2) / 98.45% ± 0.21", row[0])
 
+    def test_a_run_row_keeps_two_decimals_and_names_final_and_best(self):
+        with tempfile.TemporaryDirectory() as d:
+            write_run(d, "involution-inv-s45", 43.9)
+            final = "final weights: test accuracy: 77.50%\n"
+            write_run(d, "shiftvit-s42", 79.0, extra=final)
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                self.assertEqual(rt.main([d, "--runs"]), 0)
+        row = {line.split("|")[1].strip(): line for line in buf.getvalue().splitlines() if line.startswith("| ")}
+        self.assertTrue(row["involution-inv-s45"].endswith("| 43.90 |"))
+        self.assertTrue(row["shiftvit-s42"].endswith("| 77.50 (final weights); 79.00 (best checkpoint) |"))
+
     def test_owner_is_the_longest_prefix(self):
         self.assertEqual(rt.owner("convmixer-quick-bf16-s44"), "convmixer-quick")
         self.assertEqual(rt.owner("convmixer-half-s42"), "convmixer")
